@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine with only Python 3.10+ on it.
+#   ./dev.sh demo [args]   set up .venv, then run the main job on the bundled data
+#   ./dev.sh test [args]   set up .venv, then run every notebook and test file (pytest)
+#   ./dev.sh setup         only set up .venv (fast when it is already current)
+#   ./dev.sh sync          export notebooks -> package, clean notebooks, regenerate the README
+# TORCH_SPEC picks the torch build: the default pins the CPU wheel this project is tested with;
+# on a GPU machine use e.g. TORCH_SPEC="torch" with your CUDA index.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+STAMP=.venv/.dcdd-installed
+
+setup() {
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  # reinstall only when the dependency list changed since the last install
+  if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    echo "dev.sh: installing dcdd_nb[dev] and $TORCH_SPEC into .venv" >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" "$TORCH_SPEC"
+    touch "$STAMP"
+  fi
+}
+
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
+cmd=${1:-help}; shift || true
+case "$cmd" in
+  setup) setup ;;
+  demo)  setup; exec .venv/bin/python -m dcdd_nb.cli demo "$@" ;;
+  test)  setup; exec .venv/bin/python -m pytest "$@" ;;
+  sync)  setup; .venv/bin/nbdev-export; .venv/bin/nbdev-clean; .venv/bin/python -m dcdd_nb.docs readme ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
+esac
