@@ -14,11 +14,13 @@ STAMP=.venv/.dcdd-installed
 
 setup() {
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  # reinstall only when the dependency list changed since the last install
-  if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+  # reinstall only when pyproject.toml or the torch pin changed since the last install
+  want="$(cat pyproject.toml; echo "$TORCH_SPEC")"
+  want=$(printf '%s' "$want" | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+  if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     echo "dev.sh: installing dcdd_nb[dev] and $TORCH_SPEC into .venv" >&2
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" "$TORCH_SPEC"
-    touch "$STAMP"
+    echo "$want" > "$STAMP"
   fi
 }
 
