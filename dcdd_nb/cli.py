@@ -11,7 +11,7 @@ from pathlib import Path
 from .data import load_bundled, class_names, image_grid
 
 # %% auto #0
-__all__ = ['STAGES', 'READY', 'stage_data', 'demo', 'main']
+__all__ = ['STAGES', 'READY', 'stage_data', 'demo', 'cmd_train', 'main']
 
 # %% ../nbs/08_cli.ipynb #6e6aea68
 STAGES = ["data", "tokenizer", "prior", "calibration", "decoders", "evaluation", "report"]
@@ -38,7 +38,15 @@ def demo(out:str|Path="runs/demo", preset:str="quick") -> dict:
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return summary
 
-# %% ../nbs/08_cli.ipynb #c8dc6fe8
+# %% ../nbs/08_cli.ipynb #951164dd
+def cmd_train(config:str|None, overrides:list[str]) -> int:
+    "`dcdd train`: one decoder training run (see `dcdd_nb.train.TrainConfig` for the keys)."
+    from dcdd_nb.train import load_config, train  # imported here: `dcdd demo --help` stays fast
+    summary = train(load_config(config, overrides))
+    print(json.dumps(summary))
+    return 0 if summary["status"] in ("finished", "interrupted") else 1
+
+# %% ../nbs/08_cli.ipynb #3404fb6c
 def main(argv:list[str]|None=None) -> int:
     "The `dcdd` command."
     ap = argparse.ArgumentParser(prog="dcdd", description="Distribution-conditioned diffusion decoding for VLM image tokens.")
@@ -46,10 +54,18 @@ def main(argv:list[str]|None=None) -> int:
     d = sub.add_parser("demo", help="run the whole method on the bundled data and write a report")
     d.add_argument("--preset", default="quick", choices=["quick", "full", "gpu"])
     d.add_argument("--out", default="runs/demo")
-    a = ap.parse_args(argv)
+    t = sub.add_parser("train", help="train a decoder: dcdd train --config FILE [--key value ...] (also under accelerate launch)")
+    t.add_argument("--config", default=None, help="YAML/JSON TrainConfig; any --key value after it overrides a key")
+    sub.add_parser("docs", help="build the static docs site: dcdd docs site [--out site/] (see python -m dcdd_nb.docs -h)")
+    a, rest = ap.parse_known_args(argv)
+    if a.cmd == "train": return cmd_train(a.config, rest)
+    if a.cmd == "docs":
+        from dcdd_nb.docs import main as docs_main
+        return docs_main(rest)
+    if rest: ap.error(f"unrecognized arguments: {' '.join(rest)}")
     s = demo(a.out, a.preset)
     print(f"dcdd demo: ran {', '.join(s['ran'])}; not built yet: {', '.join(s['missing'])}; report in {a.out}/report.md")
     return 0
 
-# %% ../nbs/08_cli.ipynb #9ecea43d
+# %% ../nbs/08_cli.ipynb #b4e56a16
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
