@@ -78,7 +78,7 @@ class TrainConfig:
     sample_steps:int=8 # sampler steps for the grids
     max_bad_steps:int=10 # stop when this many steps in a row have a non-finite loss
 
-# %% ../nbs/05_train.ipynb #aa1e2513
+# %% ../nbs/05_train.ipynb #e281c903
 _CHOICES = {"mixed_precision": ("no", "fp16", "bf16")}
 _POSITIVE = ("resolution", "channels", "shard_size", "shuffle_buffer", "steps", "batch_size", "grad_accum", "log_every",
              "checkpoint_every", "keep_checkpoints", "sample_steps", "max_bad_steps")
@@ -101,9 +101,8 @@ def _coerce(f:dataclasses.Field, v):
     "Values from YAML or the command line: ints where the field is numeric, None for 'none'."
     t = str(f.type)
     if isinstance(v, str) and v.lower() in ("none", "null") and "None" in t: return None
-    if isinstance(v, str) and t != "str": v = yaml.safe_load(v)
+    if isinstance(v, str) and t.split("|")[0].strip() != "str": v = yaml.safe_load(v)  # "7" -> 7, "{a: 1}" -> dict
     if "float" in t and isinstance(v, int) and not isinstance(v, bool): v = float(v)
-    if "tuple" in t or "dict" in t: return v
     return v
 
 # %% ../nbs/05_train.ipynb #85dad762
