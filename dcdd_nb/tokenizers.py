@@ -18,8 +18,8 @@ from safetensors.torch import save_file, load_file
 # %% auto #0
 __all__ = ['check_images', 'check_codebook', 'check_latents', 'check_ids', 'tokens', 'sq_dists', 'proxy_logits', 'nearest_codes',
            'VQTokenizer', 'TokenizerBase', 'TinyVQConfig', 'ResBlock', 'tiny_encoder', 'tiny_decoder', 'EMACodebook',
-           'TinyVQ', 'VQOutput', 'psnr', 'code_usage', 'evaluate_tokenizer', 'train_tokenizer', 'reconstruction_figure',
-           'JanusVQ', 'DiffusersVQ']
+           'TinyVQ', 'VQOutput', 'save_folder', 'load_folder', 'psnr', 'code_usage', 'evaluate_tokenizer',
+           'train_tokenizer', 'reconstruction_figure', 'JanusVQ', 'DiffusersVQ']
 
 # %% ../nbs/01_tokenizers.ipynb #b6251b3c
 def check_images(x:Tensor, # images (B,C,H,W) in [-1,1]
@@ -279,23 +279,24 @@ def _tinyvq_forward(self:TinyVQ, x:Tensor) -> VQOutput: # (B,C,H,W) images in [-
 TinyVQ.forward = _tinyvq_forward
 
 # %% ../nbs/01_tokenizers.ipynb #571483f5
-def _tinyvq_save(self:TinyVQ, path:str|Path) -> Path: # folder to write
-    "Write `config.json` and `model.safetensors` into the folder `path`."
+def save_folder(model:nn.Module, path:str|Path) -> Path: # a model with a dataclass `config`; the folder to write
+    "Write `model.config` as `config.json` and the weights as `model.safetensors` into the folder `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    (path / 'config.json').write_text(json.dumps(asdict(self.config), indent=1) + '\n')
-    save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(path / 'model.safetensors'))
+    (path / 'config.json').write_text(json.dumps(asdict(model.config), indent=1) + '\n')
+    save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(path / 'model.safetensors'))
     return path
 
-def _tinyvq_load(cls, path:str|Path, device:str|torch.device='cpu') -> TinyVQ: # folder written by `save`
-    "A `TinyVQ` from a folder written by `TinyVQ.save`, in eval mode."
+def load_folder(cls, config_cls, path:str|Path, device:str|torch.device='cpu'): # model class, its config dataclass, folder
+    "A `cls` from a folder written by `save_folder`, in eval mode."
     path = Path(path)
     for f in ['config.json', 'model.safetensors']:
-        if not (path / f).is_file(): raise FileNotFoundError(f"path must be a TinyVQ folder with {f}, not found in {path}")
-    model = cls(TinyVQConfig(**json.loads((path / 'config.json').read_text())))
+        if not (path / f).is_file(): raise FileNotFoundError(f"path must be a {cls.__name__} folder with {f}, not found in {path}")
+    model = cls(config_cls(**json.loads((path / 'config.json').read_text())))
     model.load_state_dict(load_file(str(path / 'model.safetensors')))
     return model.to(device).eval()
 
-TinyVQ.save, TinyVQ.load = _tinyvq_save, classmethod(_tinyvq_load)
+TinyVQ.save = save_folder
+TinyVQ.load = classmethod(lambda cls, path, device='cpu': load_folder(cls, TinyVQConfig, path, device))
 
 # %% ../nbs/01_tokenizers.ipynb #00b46247
 def psnr(x:Tensor, # (B,C,H,W) reference images

@@ -6,15 +6,15 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/vlm.html.md"""
 
 # %% ../nbs/07_vlm.ipynb #eace3d97
 from __future__ import annotations
-import json, math, re
+import math, re
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from .tokenizers import save_folder, load_folder
 from torch import Tensor
 from transformers import LogitsProcessor, LogitsProcessorList
 
@@ -367,23 +367,8 @@ def check_codebook_size(logits:Tensor, # (B,N,K) logits from a prior or a VLM
     return logits
 
 # %% ../nbs/07_vlm.ipynb #569872ab
-def _prior_save(self:TinyPrior, path:str|Path) -> Path: # folder to write
-    "Write `config.json` and `model.safetensors` into the folder `path`."
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    (path / "config.json").write_text(json.dumps(asdict(self.config), indent=1) + "\n")
-    save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(path / "model.safetensors"))
-    return path
-
-def _prior_load(cls, path:str|Path, device:str|torch.device="cpu") -> TinyPrior: # folder written by `save`
-    "A `TinyPrior` from a folder written by `TinyPrior.save`, in eval mode."
-    path = Path(path)
-    for f in ["config.json", "model.safetensors"]:
-        if not (path / f).is_file(): raise FileNotFoundError(f"path must be a TinyPrior folder with {f}, not found in {path}")
-    model = cls(PriorConfig(**json.loads((path / "config.json").read_text())))
-    model.load_state_dict(load_file(str(path / "model.safetensors")))
-    return model.to(device).eval()
-
-TinyPrior.save, TinyPrior.load = _prior_save, classmethod(_prior_load)
+TinyPrior.save = save_folder  # the same folder format as TinyVQ (dcdd_nb.tokenizers)
+TinyPrior.load = classmethod(lambda cls, path, device="cpu": load_folder(cls, PriorConfig, path, device))
 
 # %% ../nbs/07_vlm.ipynb #3146b15c
 def _check_token_data(token_ids:Tensor, labels:Tensor, config:PriorConfig, name:str="token_ids"):
