@@ -11,8 +11,9 @@ from pathlib import Path
 import nbformat
 
 # %% auto #0
-__all__ = ['METHOD_PNG', 'notebook_markdown', 'method_figure', 'save_method_figure', 'site_notebooks', 'page_name', 'source_key',
-           'execute_nb', 'process_nb', 'nb_module', 'api_index_md', 'build_site', 'write_readme', 'main']
+__all__ = ['METHOD_BOXES', 'METHOD_PNG', 'notebook_markdown', 'method_figure', 'save_method_figure', 'site_notebooks',
+           'page_name', 'source_key', 'execute_nb', 'process_nb', 'nb_module', 'api_index_md', 'build_site',
+           'write_readme', 'main']
 
 # %% ../nbs/09_docs.ipynb #07efa44e
 _DIRECTIVE = re.compile(r"^\s*#\s*\|")
@@ -46,33 +47,53 @@ def notebook_markdown(nb_path:str|Path, img_prefix:str="") -> str:
 
 # %% ../nbs/09_docs.ipynb #9adc23ef
 _FROZEN, _TRAINED, _DATA = "#dfe6ee", "#ffd9a8", "#ffffff"
+_ON = "#c0392b"  # edge of a highlighted box
 
-def _box(ax, x, y, text, color, w=1.6, h=0.62):
-    "A rounded box centred at (x, y) holding `text`."
+def _box(ax, x, y, text, color, w=1.6, h=0.62, style=None):
+    "A rounded box centred at (x, y) holding `text`; `style` 'on' stresses it, 'off' fades it."
     from matplotlib.patches import FancyBboxPatch
+    edge = dict(ec=_ON, lw=2.6) if style == "on" else dict(ec="#44546a", lw=1.2)
+    alpha = 0.35 if style == "off" else None
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04,rounding_size=0.12",
-                                fc=color, ec="#44546a", lw=1.2))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.3)
+                                fc=color, alpha=alpha, **edge))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8.3, alpha=alpha,
+            weight="bold" if style == "on" else "normal")
 
-def _flow(ax, y, steps, x0=0.0, gap=1.85, w=1.6):
-    "Boxes `steps` = [(text, colour), ...] left to right on row `y` from `x0`, joined by arrows."
+def _flow(ax, y, steps, x0=0.0, gap=1.85, w=1.6, styles=None):
+    "Boxes `steps` = [(text, colour), ...] left to right on row `y` from `x0`, joined by arrows; `styles` as in `_box`."
+    styles = styles or [None] * len(steps)
     for i, (text, color) in enumerate(steps):
         x = x0 + i * gap
-        _box(ax, x, y, text, color, w=w)
+        _box(ax, x, y, text, color, w=w, style=styles[i])
+        on = i and styles[i] == styles[i - 1] == "on"
         if i: ax.annotate("", (x - w / 2 - 0.02, y), (x - gap + w / 2 + 0.02, y),
-                          arrowprops=dict(arrowstyle="-|>", color="#44546a", lw=1.3))
+                          arrowprops=dict(arrowstyle="-|>", color=_ON if on else "#44546a", lw=1.3))
 
 # %% ../nbs/09_docs.ipynb #cc9f87cc
-def method_figure(dpi:int=100):
+_INFERENCE = [("prompt", "prompt", _DATA), ("vlm", "frozen VLM\nJanus-Pro, LlamaGen", _FROZEN),
+              ("logits", "image-token logits\n(B, N, K)", _DATA), ("lcdm", "LCDM\nlogits -> code features", _TRAINED),
+              ("dcdd", "DCDD\ndiffusion decoder", _TRAINED), ("image", "image", _DATA)]
+_TRAINING = [("image", "image", _DATA), ("encoder", "frozen VQ encoder\nz = E(x)", _FROZEN),
+             ("proxy", "proxy logits\n$-\\|z - c_k\\|^2 / T$", _DATA), ("calibration", "Logit Calibration\n$a \\cdot l + b$", _TRAINED),
+             ("lcdm", "LCDM", _TRAINED), ("dcdd", "DCDD", _TRAINED), ("loss", "loss vs image\n(flow matching)", _DATA)]
+METHOD_BOXES = tuple(dict.fromkeys(k for k, _, _ in _INFERENCE + _TRAINING)) + ("inference", "training")
+
+def _styles(row:str, boxes:list, highlight) -> list|None:
+    "Per-box style of one row: None without a highlight, else 'on' for the named boxes (or the whole row) and 'off'."
+    if highlight is None: return None
+    return ["on" if row in highlight or k in highlight else "off" for k, _, _ in boxes]
+
+def method_figure(dpi:int=100,
+                  highlight:str|tuple|list|None=None): # names from `METHOD_BOXES` to stress, the rest fades; None: the plain figure
     "The two data flows of the method (inference and training) as a matplotlib figure."
     import matplotlib.pyplot as plt
+    if highlight is not None:
+        highlight = (highlight,) if isinstance(highlight, str) else tuple(highlight)
+        bad = [h for h in highlight if h not in METHOD_BOXES]
+        if bad or not highlight: raise ValueError(f"highlight must be names from {METHOD_BOXES}, got {highlight!r}")
     fig, ax = plt.subplots(figsize=(12.6, 3.3), dpi=dpi)
-    _flow(ax, 2.0, [("prompt", _DATA), ("frozen VLM\nJanus-Pro, LlamaGen", _FROZEN),
-                    ("image-token logits\n(B, N, K)", _DATA), ("LCDM\nlogits -> code features", _TRAINED),
-                    ("DCDD\ndiffusion decoder", _TRAINED), ("image", _DATA)], x0=1.85)
-    _flow(ax, 0.6, [("image", _DATA), ("frozen VQ encoder\nz = E(x)", _FROZEN),
-                    ("proxy logits\n$-\\|z - c_k\\|^2 / T$", _DATA), ("Logit Calibration\n$a \\cdot l + b$", _TRAINED),
-                    ("LCDM", _TRAINED), ("DCDD", _TRAINED), ("loss vs image\n(flow matching)", _DATA)])
+    _flow(ax, 2.0, [(t, c) for _, t, c in _INFERENCE], x0=1.85, styles=_styles("inference", _INFERENCE, highlight))
+    _flow(ax, 0.6, [(t, c) for _, t, c in _TRAINING], styles=_styles("training", _TRAINING, highlight))
     for x in (4 * 1.85, 5 * 1.85):  # the same LCDM and decoder: trained below, used above
         ax.plot([x, x], [0.95, 1.65], ls=":", color="#44546a", lw=1.2)
     ax.text(-0.8, 2.55, "inference", fontsize=10, weight="bold")
