@@ -14,6 +14,7 @@ import pandas as pd
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from safetensors.torch import save_file, load_file
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['check_images', 'check_codebook', 'check_latents', 'check_ids', 'tokens', 'sq_dists', 'proxy_logits', 'nearest_codes',
@@ -345,7 +346,8 @@ def train_tokenizer(images:Tensor, # (N,C,H,W) training images in [-1,1]
                     eval_every:int=500, # steps between evaluations (and log rows)
                     warmup:int=100, # warm-up steps
                     device:str|torch.device='cpu',
-                    verbose:bool=False): # print each log row
+                    verbose:bool=False, # print each log row
+                    progress:bool=False): # show a tqdm progress bar
     "Train a `TinyVQ` on `images`; returns `(model, history)` with `history` a DataFrame of logged losses."
     cfg = config or TinyVQConfig(in_channels=images.shape[1])
     if steps < 1 or batch_size < 1 or eval_every < 1: raise ValueError(f"steps, batch_size and eval_every must be >= 1, got {steps}, {batch_size}, {eval_every}")
@@ -356,7 +358,7 @@ def train_tokenizer(images:Tensor, # (N,C,H,W) training images in [-1,1]
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps, warmup))
     rows, t0, acc = [], time.time(), []
-    for step in range(1, steps + 1):
+    for step in tqdm(range(1, steps + 1), desc="train tokenizer", disable=not progress, leave=False):
         xb = images[torch.randint(len(images), (batch_size,), generator=g)].to(device)
         out = model(xb)
         mse = F.mse_loss(out.recon, xb)
@@ -483,3 +485,13 @@ class DiffusersVQ(TokenizerBase):
         "A `DiffusersVQ` from a saved `VQModel`."
         from diffusers import VQModel
         return cls(VQModel.from_pretrained(path_or_id, subfolder=subfolder, **kwargs))
+
+# %% ../nbs/01_tokenizers.ipynb #lead-f8edf774
+def _wrapped_to(self, *args, **kwargs):
+    "Move the wrapped model (device, dtype), like `nn.Module.to`; returns the tokenizer."
+    self.vq.to(*args, **kwargs); return self
+
+for _cls in (JanusVQ, DiffusersVQ):
+    _cls.to = _wrapped_to
+    _cls.parameters = lambda self: self.vq.parameters()
+    _cls.state_dict = lambda self: self.vq.state_dict()

@@ -20,7 +20,7 @@ from diffusers.training_utils import EMAModel
 from diffusers.optimization import get_cosine_schedule_with_warmup
 
 from .data import load_bundled, ImageFolder, HFImages, image_grid, BUNDLED
-from .tokenizers import TinyVQ
+from .tokenizers import TinyVQ, JanusVQ, DiffusersVQ
 from .lcdm import lcdm_from_latents
 from .decoder import DCDDecoder, ABLATIONS, decoder_loss, decoder_condition, sample
 
@@ -177,10 +177,16 @@ class HFMapImages(torch.utils.data.Dataset):
     def __len__(self): return len(self.ds)
     def __getitem__(self, i:int): return self.conv._item(self.ds[i])
 
-def load_tokenizer(path:str|Path) -> TinyVQ:
-    "The frozen tokenizer of a run (a folder written by `TinyVQ.save`), in eval mode without gradients."
-    if not path: raise ValueError("tokenizer must be the folder of a saved TinyVQ (train one with dcdd_nb.tokenizers.train_tokenizer)")
-    tok = TinyVQ.load(path)
+def load_tokenizer(path:str|Path): # a TinyVQ folder, "janus:<checkpoint>" or "diffusers:<folder or id>[::subfolder]"
+    "The frozen tokenizer of a run, in eval mode without gradients."
+    if not path: raise ValueError("tokenizer must be the folder of a saved TinyVQ (train one with dcdd_nb.tokenizers.train_tokenizer), "
+                                  "'janus:<checkpoint>' or 'diffusers:<folder or hub id>[::subfolder]'")
+    s = str(path)
+    if s.startswith("janus:"): tok = JanusVQ.from_pretrained(s[len("janus:"):])
+    elif s.startswith("diffusers:"):
+        where, _, sub = s[len("diffusers:"):].partition("::")
+        tok = DiffusersVQ.from_pretrained(where, subfolder=sub or None)
+    else: tok = TinyVQ.load(path)
     for p in tok.parameters(): p.requires_grad_(False)
     return tok
 

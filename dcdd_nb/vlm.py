@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 from .tokenizers import save_folder, load_folder
 from torch import Tensor
 from transformers import LogitsProcessor, LogitsProcessorList
@@ -412,7 +413,8 @@ def train_prior(token_ids:Tensor, # (M,h,w) int64 token grids of the training im
                 eval_data:tuple[Tensor, Tensor]|None=None, # held-out (token_ids, labels) for `val_loss`
                 eval_every:int=250, # steps between log rows
                 device:str|torch.device="cpu",
-                verbose:bool=False): # print each log row
+                verbose:bool=False, # print each log row
+                progress:bool=False): # show a tqdm progress bar
     "Train a `TinyPrior`; returns `(model, history)`, history a DataFrame of `step, loss[, val_loss]`."
     if token_ids.ndim != 3: raise ValueError(f"token_ids must be (M,h,w) token grids, got {tuple(token_ids.shape)}")
     h, w = token_ids.shape[1:]
@@ -427,7 +429,7 @@ def train_prior(token_ids:Tensor, # (M,h,w) int64 token grids of the training im
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / max(1, warmup)) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     flat, rows, run = token_ids.flatten(1), [], []
-    for step in range(1, steps + 1):
+    for step in tqdm(range(1, steps + 1), desc="train prior", disable=not progress, leave=False):
         idx = torch.randint(0, len(flat), (batch_size,), generator=g)
         t, y = flat[idx].to(device), labels[idx].to(device)
         y = torch.where(torch.rand(batch_size, generator=g).to(device) < p_uncond, model.null_class, y)  # label dropout
