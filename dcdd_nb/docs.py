@@ -41,7 +41,7 @@ def notebook_markdown(nb_path:str|Path, img_prefix:str="") -> str:
         if c.cell_type == "markdown": parts.append(_REL_IMG.sub(rf"\g<1>{img_prefix}\2", c.source.strip())); continue
         if c.cell_type != "code" or "hide" in _directives(c.source) or "export" in _directives(c.source): continue
         code = "\n".join(l for l in c.source.splitlines() if not _DIRECTIVE.match(l)).strip()
-        if code: parts.append(f"```python\n{code}\n```")
+        if code and not re.search(r"^\s*#\s*\|\s*echo:\s*false", c.source, re.M): parts.append(f"```python\n{code}\n```")
         parts += [m for m in map(_output_md, c.get("outputs", [])) if m]
     return "\n\n".join(p for p in parts if p) + "\n"
 
