@@ -21,7 +21,7 @@ __all__ = ['PRESETS', 'STAGES', 'STAGE_INPUTS', 'DECODER_ROWS', 'STAGE_RUNNERS',
            'decode_logits', 'publish', 'results_table', 'JanusJob', 'load_job', 'default_config_dir', 'cmd_train',
            'main']
 
-# %% ../nbs/08_cli.ipynb #5eb798e8
+# %% ../nbs/08_cli.ipynb #7a3f8627
 @dataclass
 class DemoConfig:
     "Every size of a demo run, saved as demo.yaml in the run folder (`PRESETS` fills it)."
@@ -63,7 +63,7 @@ PRESETS = {
                       train=dict(mixed_precision="bf16"), eval_steps=[1, 2, 4, 8, 25], eval_seeds=[0, 1, 2]),
 }
 
-# %% ../nbs/08_cli.ipynb #5c093f2f
+# %% ../nbs/08_cli.ipynb #d1de5283
 _DEMO_SETS = {"run_dir", "seed", "dataset", "split", "resolution", "channels", "limit", "tokenizer", "proxy_temperature",
               "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size"}
 
@@ -90,7 +90,7 @@ def demo_config(d:dict|None=None, preset:str="quick", **overrides) -> DemoConfig
         raise ValueError(f"calibration_objective must be one of {list(OBJECTIVES)}, got {cfg.calibration_objective!r}")
     return cfg
 
-# %% ../nbs/08_cli.ipynb #c2d4cdf3
+# %% ../nbs/08_cli.ipynb #0f1f88e3
 STAGES = ["data", "tokenizer", "prior", "generate", "calibration", "decoders", "evaluation", "report"]
 STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "data": (["resolution", "train_images", "eval_images"], []),
@@ -112,7 +112,7 @@ def stage_fingerprint(stage:str, cfg:DemoConfig, records:dict) -> str:
     if missing: raise RuntimeError(f"stage {stage!r} needs stage(s) {missing} to have finished first")
     return _hash([stage, {k: getattr(cfg, k) for k in keys}, [records[u]["fingerprint"] for u in ups]])
 
-# %% ../nbs/08_cli.ipynb #0d26b3a4
+# %% ../nbs/08_cli.ipynb #74160358
 class DemoRun:
     "A demo run folder: config, stage records, and where each stage's outputs live."
     def __init__(self, out:str|Path, cfg:DemoConfig|None=None): # folder; None: the config saved in it
@@ -146,7 +146,7 @@ class DemoRun:
         self.records.pop(stage, None)
         if self.dir(stage).exists(): shutil.rmtree(self.dir(stage))
 
-# %% ../nbs/08_cli.ipynb #b8784e19
+# %% ../nbs/08_cli.ipynb #fddc15e1
 def _images(run:DemoRun, split:str):
     "Bundled images (N,1,R,R) in [-1,1] and labels of `split` at the run's sizes."
     n = run.cfg.train_images if split == "train" else run.cfg.eval_images
@@ -159,7 +159,7 @@ def stage_data(run:DemoRun) -> dict:
     return {"train_images": len(x), "test_images": len(xt), "classes": class_names(),
             "train_per_class": torch.bincount(y).tolist()}
 
-# %% ../nbs/08_cli.ipynb #83188c9a
+# %% ../nbs/08_cli.ipynb #b89ab593
 from .tokenizers import TinyVQ, TinyVQConfig, train_tokenizer, evaluate_tokenizer
 
 def stage_tokenizer(run:DemoRun) -> dict:
@@ -176,7 +176,7 @@ def load_run_tokenizer(run:DemoRun) -> TinyVQ:
     from dcdd_nb.train import load_tokenizer
     return load_tokenizer(run.dir("tokenizer"))
 
-# %% ../nbs/08_cli.ipynb #59d41883
+# %% ../nbs/08_cli.ipynb #13554b26
 from .vlm import TinyPrior, PriorConfig, train_prior, token_grids
 
 def stage_prior(run:DemoRun) -> dict:
@@ -191,7 +191,7 @@ def stage_prior(run:DemoRun) -> dict:
     prior.save(d); hist.to_csv(d / "history.csv", index=False)
     return {"val_loss_nats_per_token": round(float(hist.val_loss.iloc[-1]), 4), "parameters": sum(p.numel() for p in prior.parameters())}
 
-# %% ../nbs/08_cli.ipynb #1d57907e
+# %% ../nbs/08_cli.ipynb #96ad6a00
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 
@@ -215,7 +215,7 @@ def load_generated(run:DemoRun) -> dict:
     "tokens (M,N), labels (M,), logits (M,N,K) of the generate stage."
     return load_file(str(run.dir("generate") / "generated.safetensors"))
 
-# %% ../nbs/08_cli.ipynb #4f78e85d
+# %% ../nbs/08_cli.ipynb #8887ea9a
 def calibration_data(run:DemoRun) -> dict:
     "What every calibration objective is fitted on: proxy latents, teacher-forced logits, generated statistics."
     from dcdd_nb.calibration import LogitStats, prior_teacher_forced_logits
@@ -255,7 +255,7 @@ def diagnostics(cal, data:dict, out:Path):
                         ).savefig(out / "reliability.png", dpi=90, bbox_inches="tight")
     plt.close("all")
 
-# %% ../nbs/08_cli.ipynb #549107e6
+# %% ../nbs/08_cli.ipynb #86442b2f
 DECODER_ROWS = {  # folder -> (table name, decoder variant, trained on calibrated proxy logits)
     "top1": ("Diff. Dec. (top1)", "top1+vq", False),
     "lcdm": ("DCDD + LCDM", "all+vq", False),
@@ -293,7 +293,7 @@ def stage_decoders(run:DemoRun) -> dict:
         (rd / "row.json").write_text(json.dumps(info[name]))
     return info
 
-# %% ../nbs/08_cli.ipynb #6d4b0bfd
+# %% ../nbs/08_cli.ipynb #92fd4104
 def run_decoders(run:DemoRun) -> dict:
     "name -> fn(condition, steps, generator) for rows 2-4 (EMA weights), reading latents or logits."
     from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
@@ -311,7 +311,7 @@ def run_decoders(run:DemoRun) -> dict:
         fns[name] = fn
     return fns
 
-# %% ../nbs/08_cli.ipynb #f45d601f
+# %% ../nbs/08_cli.ipynb #fac4fa44
 def _generation_conditions(run:DemoRun) -> list:
     "Batches {logits (B,N,K), ids (B,h,w)} of the generated grids."
     g = load_generated(run); h = w = math.isqrt(g["tokens"].shape[1])
@@ -349,7 +349,7 @@ def _progress(fn, name):
         b.update(len(out)); return out
     return wrapped
 
-# %% ../nbs/08_cli.ipynb #9225f7a6
+# %% ../nbs/08_cli.ipynb #c670ed57
 def headline(table) -> list[dict]:
     "Per (row, decoder, steps): mean FD [interval], PSNR, SSIM over seeds, and FD / FD of the VQ decoder."
     import pandas as pd
@@ -360,7 +360,7 @@ def headline(table) -> list[dict]:
     return [{k: (None if pd.isna(v) else (round(float(v), 4) if isinstance(v, float) else (int(v) if k in ("row", "steps") else v)))
              for k, v in r.items()} for r in g.to_dict("records")]
 
-# %% ../nbs/08_cli.ipynb #5380b728
+# %% ../nbs/08_cli.ipynb #0eab4353
 def _md_table(rows:list[dict], cols:list[str]|None=None) -> str:
     "A Markdown table of `rows` (dicts); `cols=None`: the keys of the first row."
     if not rows: return "(none)"
@@ -395,7 +395,7 @@ def versions() -> dict:
         except md.PackageNotFoundError: v[p] = "not installed"
     return v
 
-# %% ../nbs/08_cli.ipynb #595024fc
+# %% ../nbs/08_cli.ipynb #9faed5c6
 def stage_report(run:DemoRun) -> dict:
     "Write report.md and report.html from the run's records and files."
     R, c = run.records, run.cfg
@@ -443,7 +443,7 @@ def _html(md:str, title:str) -> str:
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}img{max-width:100%}</style></head>"
             f"<body>{body}</body></html>")
 
-# %% ../nbs/08_cli.ipynb #da527598
+# %% ../nbs/08_cli.ipynb #9123eb68
 STAGE_RUNNERS = {"data": stage_data, "tokenizer": stage_tokenizer, "prior": stage_prior, "generate": stage_generate,
                  "calibration": stage_calibration, "decoders": stage_decoders, "evaluation": stage_evaluation, "report": stage_report}
 
@@ -486,7 +486,7 @@ def demo(out:str|Path="runs/demo", preset:str="quick", force:list[str]=(), log=p
     base = {k: v for k, v in old.items() if k != "preset"} if old.get("preset") == preset else {}
     return run_stages(DemoRun(out, demo_config(base, preset=preset, **overrides)), force=list(force), log=log)
 
-# %% ../nbs/08_cli.ipynb #ec33c7fb
+# %% ../nbs/08_cli.ipynb #d5819429
 def _set(pairs:list[str]) -> dict:
     "--set key=value pairs (values parsed as YAML) -> dict."
     out = {}
@@ -533,7 +533,7 @@ def decode_logits(run_dir:str|Path, # a demo run folder
     image_grid(imgs, nrow=10).save(out / "grid.png")
     return paths
 
-# %% ../nbs/08_cli.ipynb #74732dee
+# %% ../nbs/08_cli.ipynb #7a4fb7c9
 PUBLISHED = ["report.md", "demo.yaml", "stages.json", "evaluation/reconstruction.csv", "evaluation/generation.csv",
              "evaluation/reconstruction-grid.png", "evaluation/generation-grid.png", "evaluation/reconstruction-fd.png",
              "evaluation/generation-fd.png", "evaluation/reconstruction-psnr.png", "evaluation/generation-entropy.png", "calibration/objectives.csv",
@@ -561,7 +561,7 @@ def results_table(published:str|Path) -> "pd.DataFrame":
     t["steps"] = t.steps.map(lambda v: "-" if pd.isna(v) else str(int(v)))
     return t[["task", "row", "decoder", "steps", "fd [95% interval]", "fd_vs_vq", "psnr", "ssim"]].round(3).reset_index(drop=True)
 
-# %% ../nbs/08_cli.ipynb #241bbd89
+# %% ../nbs/08_cli.ipynb #c9f6a599
 @dataclass
 class JanusJob:
     "The VLM side of a Janus-Pro job: model, prompts or classes, sampling, and what to evaluate."
@@ -593,13 +593,13 @@ def load_job(path:str|Path) -> tuple:
     if bad := sorted(set(job.metrics) - {"fid", "fd", "psnr", "ssim", "lpips", "kid"}): raise ValueError(f"janus.metrics has unknown metric(s) {bad}")
     return config_from_dict(d.get("train", {})), job
 
-# %% ../nbs/08_cli.ipynb #797c33a4
+# %% ../nbs/08_cli.ipynb #a3a4b385
 def default_config_dir() -> Path:
     "The repository's configs/ folder (next to the package in a source checkout)."
     import importlib.util
     return Path(importlib.util.find_spec("dcdd_nb").origin).parent.parent / "configs"
 
-# %% ../nbs/08_cli.ipynb #1112349b
+# %% ../nbs/08_cli.ipynb #a82ab3b6
 def cmd_train(config:str|None, overrides:list[str]) -> int:
     "`dcdd train`: one decoder training run (see `dcdd_nb.train.TrainConfig` for the keys)."
     from dcdd_nb.train import load_config, train  # imported here: `dcdd demo --help` stays fast
@@ -607,7 +607,7 @@ def cmd_train(config:str|None, overrides:list[str]) -> int:
     print(json.dumps(summary))
     return 0 if summary["status"] in ("finished", "interrupted") else 1
 
-# %% ../nbs/08_cli.ipynb #b95b0182
+# %% ../nbs/08_cli.ipynb #d667817d
 def main(argv:list[str]|None=None) -> int:
     "The `dcdd` command."
     ap = argparse.ArgumentParser(prog="dcdd", description="Distribution-conditioned diffusion decoding for VLM image tokens.")
@@ -655,5 +655,5 @@ def main(argv:list[str]|None=None) -> int:
         print(f"dcdd: {e}", file=sys.stderr); return 130
     return 0
 
-# %% ../nbs/08_cli.ipynb #f6bc0ce7
+# %% ../nbs/08_cli.ipynb #9f295657
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
