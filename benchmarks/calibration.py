@@ -71,10 +71,7 @@ def main(argv=None):
                       calibration=None if obj == "none" else str(cal_path), checkpoint_every=max(10, a.steps // 2))
             s = train(tc)
             if s["status"] != "finished": sys.exit(f"{obj} seed {seed}: training ended with {s['status']}")
-            from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
-            pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(tc["run_dir"]) / "decoder_ema").eval(), tok,
-                                proxy_temperature=run.cfg.proxy_temperature)
-            fn = lambda c, steps, g: pipe(logits=c["logits"], num_inference_steps=steps, generator=g, batch_size=100).images
+            fn = cli.decoder_fn(run, tc["run_dir"], tok)
             t = ev.evaluate_generation({label: (fn, [a.eval_steps])}, conds, **kw).table
             rows.append({**rep, "objective": label, "seed": seed, "fd": t.fd.iloc[0], "fd_lo": t.fd_lo.iloc[0], "fd_hi": t.fd_hi.iloc[0],
                          "fd_vs_vq": t.fd.iloc[0] / vq})   # label last: the report names the objective without the jitter

@@ -17,8 +17,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import torch
     from dcdd_nb import cli, evaluate as ev
-    from dcdd_nb.train import train, load_calibration
-    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
+    from dcdd_nb.train import train
     run = cli.DemoRun(a.run); tok = cli.load_run_tokenizer(run)
     tc = cli.row_train_config(run, "lcdm-lc")
     ref_dir = Path(tc["run_dir"])
@@ -26,9 +25,7 @@ def main(argv=None):
     t0 = time.perf_counter(); s = train(tc); print(f"trained {tc['steps']} steps with jitter {a.jitter}: {s['status']} in {time.perf_counter() - t0:.0f} s", flush=True)
     conds = cli._generation_conditions(run); xt, _ = cli._images(run, "test"); clf, _ = ev.load_classifier()
     kw = dict(reference=xt, steps=[8], seeds=[0], features=clf.features, features_name="fashion-mnist classifier")
-    def fn(path):
-        pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(path) / "decoder_ema").eval(), tok, proxy_temperature=run.cfg.proxy_temperature)
-        return (lambda c, steps, g: pipe(logits=c["logits"], num_inference_steps=steps, generator=g, batch_size=100).images), [8]
+    fn = lambda path: (cli.decoder_fn(run, path, tok), [8])
     t = ev.evaluate_generation({ev.ABLATION_ROWS[0]: ev.vq_decoder(tok), "row 4 (run)": fn(ref_dir), f"row 4 + jitter {a.jitter:g}": fn(tc["run_dir"])}, conds, **kw).table
     print(ev.to_markdown(t[["decoder", "steps", "fd", "fd_lo", "fd_hi"]]))
 

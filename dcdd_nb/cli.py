@@ -16,10 +16,10 @@ from .data import load_bundled, class_names, image_grid
 __all__ = ['PRESETS', 'STAGES', 'STAGE_INPUTS', 'DECODER_ROWS', 'STAGE_RUNNERS', 'PUBLISHED', 'DemoConfig', 'demo_config',
            'stage_fingerprint', 'DemoRun', 'stage_data', 'stage_tokenizer', 'load_run_tokenizer', 'stage_prior',
            'stage_generate', 'load_generated', 'calibration_data', 'stage_calibration', 'diagnostics',
-           'row_train_config', 'Interrupted', 'stage_decoders', 'run_decoders', 'stage_evaluation', 'headline',
-           'goal_checks', 'versions', 'stage_report', 'stage_cost', 'run_stages', 'demo', 'upstream', 'run_stage',
-           'decode_logits', 'publish', 'results_table', 'JanusJob', 'load_job', 'default_config_dir', 'cmd_train',
-           'main']
+           'row_train_config', 'Interrupted', 'stage_decoders', 'decoder_fn', 'run_decoders', 'stage_evaluation',
+           'headline', 'goal_checks', 'versions', 'stage_report', 'stage_cost', 'run_stages', 'demo', 'upstream',
+           'run_stage', 'decode_logits', 'publish', 'results_table', 'JanusJob', 'load_job', 'default_config_dir',
+           'cmd_train', 'main']
 
 # %% ../nbs/08_cli.ipynb #7a3f8627
 @dataclass
@@ -293,23 +293,24 @@ def stage_decoders(run:DemoRun) -> dict:
         (rd / "row.json").write_text(json.dumps(info[name]))
     return info
 
-# %% ../nbs/08_cli.ipynb #92fd4104
+# %% ../nbs/08_cli.ipynb #bd0eae90
+def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, calibration=None):
+    "fn(condition, steps, generator) decoding logits, or latents through `calibration`, with the EMA decoder of a training run folder."
+    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
+    pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema").eval(), tok,
+                        proxy_temperature=run.cfg.proxy_temperature)
+    def fn(cond, steps, generator):
+        kw = dict(num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch)
+        if "logits" in cond: return pipe(logits=cond["logits"], temperature=run.cfg.logit_temperature, **kw).images
+        return pipe(latents=cond["latents"], calibration=calibration, **kw).images
+    return fn
+
 def run_decoders(run:DemoRun) -> dict:
     "name -> fn(condition, steps, generator) for rows 2-4 (EMA weights), reading latents or logits."
-    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
     from dcdd_nb.train import load_calibration
-    tok, fns = load_run_tokenizer(run), {}
-    for row, (name, _, calibrated) in DECODER_ROWS.items():
-        tc = row_train_config(run, row)
-        pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(tc["run_dir"]) / "decoder_ema").eval(), tok,
-                            proxy_temperature=run.cfg.proxy_temperature)
-        cal = load_calibration(tc["calibration"])
-        def fn(cond, steps, generator, pipe=pipe, cal=cal):
-            kw = dict(num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch)
-            if "logits" in cond: return pipe(logits=cond["logits"], temperature=run.cfg.logit_temperature, **kw).images
-            return pipe(latents=cond["latents"], calibration=cal, **kw).images
-        fns[name] = fn
-    return fns
+    tok = load_run_tokenizer(run)
+    return {name: decoder_fn(run, (tc := row_train_config(run, row))["run_dir"], tok, load_calibration(tc["calibration"]))
+            for row, (name, *_) in DECODER_ROWS.items()}
 
 # %% ../nbs/08_cli.ipynb #fac4fa44
 def _generation_conditions(run:DemoRun) -> list:
@@ -443,7 +444,7 @@ def _html(md:str, title:str) -> str:
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}img{max-width:100%}</style></head>"
             f"<body>{body}</body></html>")
 
-# %% ../nbs/08_cli.ipynb #9123eb68
+# %% ../nbs/08_cli.ipynb #ac7258e5
 STAGE_RUNNERS = {"data": stage_data, "tokenizer": stage_tokenizer, "prior": stage_prior, "generate": stage_generate,
                  "calibration": stage_calibration, "decoders": stage_decoders, "evaluation": stage_evaluation, "report": stage_report}
 
@@ -464,7 +465,7 @@ def run_stages(run:DemoRun, stages:list[str]|None=None, force:list[str]=(), log=
     for s in force: run.forget(s)
     todo = [s for s in stages if not run.done(s)]
     ratio, t_all = 1.0, time.perf_counter()
-    cpu_note = ", from a CPU cost model" if torch.cuda.is_available() and ratio == 1.0 else ""
+    cpu_note = ", from a CPU cost model" if torch.cuda.is_available() else ""
     for i, s in enumerate(stages):
         if s not in todo: log(f"[{i + 1}/{len(stages)}] {s}: done before ({run.records[s]['seconds']:.0f} s), skipped"); continue
         left = ratio * sum(stage_cost(t, run.cfg) for t in todo[todo.index(s):])
