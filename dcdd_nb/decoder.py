@@ -21,10 +21,10 @@ from .lcdm import FIELDS, map_channels, CodeDistribution, lcdm, lcdm_from_latent
 from .data import to_uint8
 
 # %% auto #0
-__all__ = ['PREDICTION_TYPES', 'ABLATIONS', 'canonical_fields', 'DCDDecoder', 'sample_flow_time', 'flow_matching_loss',
-           'make_scheduler', 'diffusion_loss', 'decoder_loss', 'flow_times', 'tile_starts', 'euler_flow_sample',
-           'scheduler_sample', 'sample', 'token_grid', 'decoder_condition', 'DCDDOutput', 'check_logits',
-           'DCDDPipeline']
+__all__ = ['PREDICTION_TYPES', 'VQ_CODES', 'ABLATIONS', 'canonical_fields', 'DCDDecoder', 'sample_flow_time',
+           'flow_matching_loss', 'make_scheduler', 'diffusion_loss', 'decoder_loss', 'flow_times', 'tile_starts',
+           'euler_flow_sample', 'scheduler_sample', 'sample', 'token_grid', 'decoder_condition', 'DCDDOutput',
+           'check_logits', 'DCDDPipeline']
 
 # %% ../nbs/04_decoder.ipynb #aece137d
 def canonical_fields(fields) -> tuple[str, ...]:
@@ -35,6 +35,7 @@ def canonical_fields(fields) -> tuple[str, ...]:
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
 PREDICTION_TYPES = ("flow", "epsilon", "v_prediction")
+VQ_CODES = ("mean", "top1")  # the codes G decodes for the decoder's image input
 
 class DCDDecoder(ModelMixin, ConfigMixin):
     "Pixel-space UNet predicting the flow velocity (or eps / v) of a noisy image given the LCDM map."
@@ -45,7 +46,8 @@ class DCDDecoder(ModelMixin, ConfigMixin):
         code_dim:int=8, # code dimension D of the tokenizer's codebook
         downsample:int=4, # tokenizer downsampling f: image side / map side
         fields:tuple=FIELDS, # LCDM fields in the map (("top1",) is the "Diff. Dec." baseline)
-        use_vq_image:bool=True, # also condition on G(mean), the VQ decoder's image of the mean codes
+        use_vq_image:bool=True, # also condition on an image of the frozen VQ decoder G
+        vq_codes:str="mean", # which codes G decodes for that image: "mean" (distribution-weighted) or "top1" (hard codes)
         block_out_channels:tuple=(32, 64, 64), # UNet channels per resolution
         layers_per_block:int=1, # resnet blocks per UNet level
         attention:bool=False, # self-attention at the lowest resolution and in the mid block
@@ -57,6 +59,7 @@ class DCDDecoder(ModelMixin, ConfigMixin):
         super().__init__()
         if prediction_type not in PREDICTION_TYPES:
             raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
+        if vq_codes not in VQ_CODES: raise ValueError(f"vq_codes must be one of {VQ_CODES}, got {vq_codes!r}")
         if sample_size % downsample: raise ValueError(f"sample_size ({sample_size}) must be a multiple of downsample ({downsample})")
         self.fields = canonical_fields(fields)
         self.cond_channels = map_channels(self.fields, code_dim)  # Cm
@@ -108,13 +111,14 @@ def _forward(self:DCDDecoder,
 DCDDecoder.forward = _forward
 
 # %% ../nbs/04_decoder.ipynb #ca45a418
-ABLATIONS = { # name -> DCDDecoder config overrides (the rows of DESIGN.md's ablation, and G(mean) on/off)
+ABLATIONS = { # name -> DCDDecoder config overrides (the rows of DESIGN.md's ablation, and the VQ image on/off)
     "top1": dict(fields=("top1",), use_vq_image=False),         # "Diff. Dec." baseline: discrete codes only
-    "top1+vq": dict(fields=("top1",), use_vq_image=True),
+    "top1+vq": dict(fields=("top1",), use_vq_image=True, vq_codes="top1"),  # the baseline with G(top1): still discrete codes only
     "mean+top1": dict(fields=("mean", "top1"), use_vq_image=False),
     "mean+top1+vq": dict(fields=("mean", "top1"), use_vq_image=True),
     "all": dict(fields=FIELDS, use_vq_image=False),
-    "all+vq": dict(fields=FIELDS, use_vq_image=True),            # the default DCDD + LCDM
+    "all+vq": dict(fields=FIELDS, use_vq_image=True),            # the default DCDD + LCDM, with G(mean)
+    "all+vq_top1": dict(fields=FIELDS, use_vq_image=True, vq_codes="top1"),  # with G(top1) instead
 }
 
 # %% ../nbs/04_decoder.ipynb #f53e0b4f
@@ -314,7 +318,7 @@ def decoder_condition(
     tokenizer=None, # frozen tokenizer with decode_codes; needed when decoder.config.use_vq_image
     grid:tuple[int,int]|None=None, # token grid (h, w); default from the decoder or a square
 ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
-    "The decoder's conditioning: LCDM map in its fields and, if it uses it, G(mean)."
+    "The decoder's conditioning: LCDM map in its fields and, if it uses it, G(mean) or G(top1)."
     B, N, D = dist.mean.shape
     if D != decoder.config.code_dim:
         raise ValueError(f"the distribution's codes have D={D} but the decoder expects code_dim={decoder.config.code_dim}")
@@ -323,8 +327,9 @@ def decoder_condition(
     if not decoder.config.use_vq_image: return cond_map, None
     if tokenizer is None: raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G(mean))")
     cb = tokenizer.codebook
-    mean = dist.mean.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)  # (B,D,h,w), row-major tokens
-    return cond_map, tokenizer.decode_codes(mean)
+    codes = getattr(dist, decoder.config.vq_codes)                                   # (B,N,D)
+    codes = codes.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)        # (B,D,h,w), row-major tokens
+    return cond_map, tokenizer.decode_codes(codes)
 
 # %% ../nbs/04_decoder.ipynb #5e523ffd
 @dataclass
