@@ -18,13 +18,13 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from safetensors.torch import save_file, load_file
 from torch import Tensor
-from .tokenizers import check_latents, sq_dists, tokens
+from .tokenizers import check_latents, sq_dists, tokens, proxy_logits
 
 # %% auto #0
-__all__ = ['STATS', 'PAIRED', 'OBJECTIVES', 'check_logits', 'LogitCalibration', 'token_stats', 'token_kl', 'LogitStats',
-           'collect_logit_stats', 'wasserstein_1d', 'fit_paired', 'fit_unpaired', 'fit_calibration',
-           'calibration_report', 'stats_frame', 'plot_stats', 'reliability', 'agreement_gap', 'plot_reliability',
-           'prior_teacher_forced_logits']
+__all__ = ['STATS', 'PAIRED', 'MIX_STATS', 'OBJECTIVES', 'check_logits', 'LogitCalibration', 'context_mixture', 'token_stats',
+           'token_kl', 'LogitStats', 'collect_logit_stats', 'wasserstein_1d', 'fit_paired', 'fit_unpaired',
+           'mixture_stats', 'fit_mixture', 'fit_calibration', 'calibration_report', 'stats_frame', 'plot_stats',
+           'reliability', 'agreement_gap', 'plot_reliability', 'prior_teacher_forced_logits']
 
 # %% ../nbs/03_calibration.ipynb #a6fbc63c
 def check_logits(logits:Tensor, # (B,N,K) logits
@@ -51,6 +51,7 @@ class LogitCalibration(nn.Module):
                  bias:bool=False, # learn a per-code bias b (K,), starting at 0
                  jitter:float=0.0, # augmentation (train mode only): a * exp(u), u ~ U(-jitter, jitter), one u per image
                  gumbel:float=0.0, # augmentation (train mode only): + gumbel * Gumbel(0,1) noise on every logit
+                 mix:float=0.0, # augmentation (train mode only): each token's distribution mixed with another token's of its image, weight ~ U(0, mix)
                 ):
         super().__init__()
         self.log_scale = nn.Parameter(_initial_scale(scale, positions).log())  # () or (N,)
@@ -59,7 +60,8 @@ class LogitCalibration(nn.Module):
         self.num_codes = num_codes
         self.code_bias = nn.Parameter(torch.zeros(num_codes)) if bias else None  # (K,) or None
         if not (jitter >= 0 and gumbel >= 0): raise ValueError(f"jitter and gumbel must be >= 0, got {jitter}, {gumbel}")
-        self.jitter, self.gumbel = float(jitter), float(gumbel)
+        if not 0 <= mix < 1: raise ValueError(f"mix must be in [0, 1), got {mix}")
+        self.jitter, self.gumbel, self.mix = float(jitter), float(gumbel), float(mix)
         self.info = {}  # what it was fitted on and the figures before/after (set by the fits)
 
     @property
@@ -69,11 +71,13 @@ class LogitCalibration(nn.Module):
     @property
     def positions(self) -> int|None: return None if self.log_scale.ndim == 0 else len(self.log_scale)
     @property
+    def augmented(self) -> bool: return bool(self.jitter or self.gumbel or self.mix)  # does train mode change the logits?
+    @property
     def num_parameters(self) -> int: return sum(p.numel() for p in self.parameters())  # 1 or N scales, + K biases
 
     def extra_repr(self) -> str:
         a = f"scale={self.scale.item():.4g}" if self.positions is None else f"positions={self.positions}"
-        return f"{a}, num_codes={self.num_codes}, bias={self.bias is not None}, jitter={self.jitter}, gumbel={self.gumbel}"
+        return f"{a}, num_codes={self.num_codes}, bias={self.bias is not None}, jitter={self.jitter}, gumbel={self.gumbel}, mix={self.mix}"
 
 def _initial_scale(scale, positions) -> Tensor:
     "The initial scale as a () or (N,) fp32 tensor, checked."
@@ -104,11 +108,24 @@ def _calibrate(self:LogitCalibration,
     l = logits.float() * _scale_for(self, logits, positions)
     return l if self.code_bias is None else l + self.code_bias
 
+def context_mixture(logits:Tensor, # (B,N,K) logits of B images
+                    partner:Tensor, # (B,N) int64: the token of the same image each token is mixed with
+                    weight:Tensor, # (B,N,1) the partner's weight w in [0, 1)
+                   ) -> Tensor: # (B,N,K) log-probabilities of (1 - w) p_n + w p_partner
+    "Logits of each token's distribution mixed with that of another token of its image."
+    lp = torch.log_softmax(logits.float(), -1)
+    other = lp.gather(1, partner[..., None].expand(-1, -1, lp.shape[-1]))   # (B,N,K)
+    w = weight.clamp(1e-6, 1 - 1e-6)
+    return torch.logaddexp(lp + torch.log1p(-w), other + w.log())
+
 def _augment(self:LogitCalibration, l:Tensor, generator:torch.Generator|None=None) -> Tensor: # (B,N,K) calibrated
-    "Temperature jitter (one factor exp(u) per image) and Gumbel noise, as configured."
+    "Temperature jitter (one factor exp(u) per image), Gumbel noise and the context mixture, as configured."
     kw = dict(generator=generator, device=l.device)
     if self.jitter: l = l * ((torch.rand(len(l), 1, 1, **kw) * 2 - 1) * self.jitter).exp()
     if self.gumbel: l = l - self.gumbel * torch.rand(l.shape, **kw).clamp_min(1e-20).log().neg().log()
+    if self.mix:
+        B, N, _ = l.shape
+        l = context_mixture(l, torch.rand(B, N, **kw).argsort(-1), torch.rand(B, N, 1, **kw) * self.mix)
     return l
 
 def _forward(self:LogitCalibration,
@@ -138,7 +155,7 @@ def _save(self:LogitCalibration, path:str|Path) -> Path: # a folder to write
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().float().contiguous().cpu() for k, v in self.state_dict().items() if v.ndim}
     meta = dict(format=_FORMAT, positions=self.positions, num_codes=self.num_codes, bias=self.bias is not None,
-                jitter=self.jitter, gumbel=self.gumbel, info=_jsonable(self.info))
+                jitter=self.jitter, gumbel=self.gumbel, mix=self.mix, info=_jsonable(self.info))
     if self.positions is None: meta.update(log_scale=self.log_scale.item(), scale=self.scale.item())
     (path / "calibration.json").write_text(json.dumps(meta, indent=1) + "\n")
     (path / "calibration.safetensors").unlink(missing_ok=True)
@@ -153,7 +170,7 @@ def _load(cls, path:str|Path, # a folder written by `save`, or its calibration.j
         raise FileNotFoundError(f"path must be a LogitCalibration folder with calibration.json, not found in {folder}")
     meta = json.loads((folder / "calibration.json").read_text())
     if meta.get("format") != _FORMAT: raise ValueError(f"{folder / 'calibration.json'} is not a {_FORMAT} file")
-    cal = cls(positions=meta["positions"], num_codes=meta["num_codes"], bias=meta["bias"], jitter=meta["jitter"], gumbel=meta["gumbel"])
+    cal = cls(positions=meta["positions"], num_codes=meta["num_codes"], bias=meta["bias"], jitter=meta["jitter"], gumbel=meta["gumbel"], mix=meta.get("mix", 0.0))
     state = load_file(str(folder / "calibration.safetensors")) if (folder / "calibration.safetensors").is_file() else {}
     if meta["positions"] is None: state["log_scale"] = torch.tensor(meta["log_scale"])
     cal.load_state_dict(state); cal.info = meta["info"]
@@ -499,6 +516,70 @@ def fit_unpaired(calibration:LogitCalibration, # a global-scale calibration, fit
                             **_scale_info(calibration))
     return calibration.info
 
+# %% ../nbs/03_calibration.ipynb #e5eda204
+MIX_STATS = ("entropy", "dispersion")  # what `fit_mixture` matches: normalised entropy, dispersion / total code variance
+
+def mixture_stats(logits:Tensor, # (B,N,K) logits
+                  codebook:Tensor, # (K,D)
+                  images_per_chunk:int=64, # extra memory about 4 * images_per_chunk * N * K floats
+                 ) -> dict: # name -> (B*N,) fp32 on the CPU, for each of MIX_STATS
+    "Per-token entropy and code dispersion (a fraction of the codebook's total variance) of `logits`."
+    from dcdd_nb.lcdm import lcdm_dense
+    cb = codebook.float().to(logits.device)
+    total = (cb - cb.mean(0)).pow(2).sum(-1).mean()
+    parts = [lcdm_dense(logits[i:i + images_per_chunk].float(), cb) for i in range(0, len(logits), images_per_chunk)]
+    return {"entropy": torch.cat([d.entropy.flatten() for d in parts]).cpu(),
+            "dispersion": torch.cat([(d.dispersion / total).flatten() for d in parts]).cpu()}
+
+def _mixture_loss(stats:dict, target:dict) -> float:
+    return sum(wasserstein_1d(stats[s], target[s]) for s in MIX_STATS)
+
+def fit_mixture(calibration:LogitCalibration, # a global-scale calibration without bias; its scale and `mix` are set in place
+                latents:Tensor, # (B,D,h,w) latents of real images
+                generated_logits:Tensor, # (M,N,K) logits the VLM produced while generating (a sample is enough)
+                codebook:Tensor, # (K,D)
+                temperature:float=1.0, # T0 of the proxy logits
+                mixes=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), # the grid of `mix`
+                scale_range:tuple=(1 / 8, 8.0), # the scales searched (a geometric grid, refined around the best)
+                images:int=128, # fit on at most this many real and generated images (a seeded subset)
+                seed:int=0, # seeds the subset and the mixture's draws
+                images_per_chunk:int=16, # proxy logits are built this many images at a time: extra memory ~ 6 * images_per_chunk * N * K floats
+               ) -> dict: # the figures, also stored as `calibration.info`
+    "Fit the scale and the context mixture so that entropy and code dispersion of mixed proxy logits match the VLM's."
+    if calibration.positions is not None or calibration.bias is not None:
+        raise ValueError("fit_mixture fits a global scale without a per-code bias: pass LogitCalibration()")
+    check_latents(latents, codebook); K = codebook.shape[0]
+    if generated_logits.ndim != 3 or generated_logits.shape[-1] != K:
+        raise ValueError(f"generated_logits must be (M,N,K) with K={K} codes, got {tuple(generated_logits.shape)}")
+    if not all(0 <= m < 1 for m in mixes) or not mixes: raise ValueError(f"mixes must be values in [0, 1), got {mixes!r}")
+    g = torch.Generator().manual_seed(seed)
+    z = latents[torch.randperm(len(latents), generator=g)[:images]]                         # (B,D,h,w)
+    target = mixture_stats(generated_logits[torch.randperm(len(generated_logits), generator=g)[:images]], codebook)
+    B, N = len(z), z.shape[-2] * z.shape[-1]
+    pair, u = torch.rand(B, N, generator=g).argsort(-1).to(z.device), torch.rand(B, N, 1, generator=g).to(z.device)
+    def stats(a, m):  # entropy and dispersion of the calibrated, mixed proxy logits, a few images at a time
+        parts = []
+        for i in range(0, B, images_per_chunk):
+            l = a * proxy_logits(z[i:i + images_per_chunk], codebook, temperature)            # (b,N,K)
+            parts.append(mixture_stats(context_mixture(l, pair[i:i + images_per_chunk], u[i:i + images_per_chunk] * m) if m else l, codebook))
+        return {s: torch.cat([p[s] for p in parts]) for s in MIX_STATS}
+    loss = lambda a, m: _mixture_loss(stats(a, m), target)
+    t0, lo, hi = time.time(), math.log(scale_range[0]), math.log(scale_range[1])
+    coarse, step = torch.linspace(lo, hi, 17).exp().tolist(), (hi - lo) / 16
+    def best_scale(m):  # the coarse grid, then a finer one around its best point
+        b = min((loss(a, m), a) for a in coarse)
+        return min([b] + [(loss(a, m), a) for a in torch.linspace(math.log(b[1]) - step, math.log(b[1]) + step, 11).exp().tolist()])
+    _, a, m = min((*best_scale(m), m) for m in mixes)
+    before, after = stats(1.0, 0.0), stats(a, m)
+    with torch.no_grad(): calibration.log_scale.fill_(math.log(a))
+    calibration.mix = float(m)
+    calibration.info = dict(loss="W1:" + "+".join(MIX_STATS), mix=m, images=B, tokens=B * N, vlm_tokens=len(target["entropy"]),
+                            num_codes=K, temperature=temperature, seconds=round(time.time() - t0, 3),
+                            **{f"w1_{s}_{w}": wasserstein_1d(v[s], target[s]) for w, v in (("before", before), ("after", after)) for s in MIX_STATS},
+                            stats=dict(vlm={s: target[s].mean().item() for s in MIX_STATS}, before={s: before[s].mean().item() for s in MIX_STATS},
+                                       after={s: after[s].mean().item() for s in MIX_STATS}), **_scale_info(calibration))
+    return calibration.info
+
 # %% ../nbs/03_calibration.ipynb #682a27fd
 OBJECTIVES = {  # name -> how `fit_calibration` fits it
     "none": dict(),                                                    # identity: a = 1, no bias
@@ -508,6 +589,7 @@ OBJECTIVES = {  # name -> how `fit_calibration` fits it
     "per_position": dict(fit="paired", objective="forward_kl", per_position=True),  # one scale per token position
     "stats": dict(fit="unpaired", stats=STATS),                         # entropy, p1 and margin quantiles
     "entropy": dict(fit="unpaired", stats=("entropy",)),                # entropy quantiles only
+    "mixture": dict(fit="mixture"),                                     # scale + context mixture: entropy and dispersion
 }
 
 def fit_calibration(objective:str, # a key of `OBJECTIVES`
@@ -516,6 +598,7 @@ def fit_calibration(objective:str, # a key of `OBJECTIVES`
                     temperature:float=1.0, # T0 of the proxy logits -||z - c||^2 / T0
                     teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on these images' token ids (paired objectives)
                     generated_stats:LogitStats|None=None, # statistics of generated logits (unpaired objectives)
+                    generated_logits:Tensor|None=None, # (M,N,K) a sample of generated logits ("mixture")
                     positions:int|None=None, # N for "per_position" (None: the latents' h*w)
                     seed:int=0, # seeds the fit's hold-out split and token subset
                     **kwargs, # passed to `fit_paired` / `fit_unpaired` (holdout, steps, max_tokens, optimizer, ...)
@@ -531,6 +614,9 @@ def fit_calibration(objective:str, # a key of `OBJECTIVES`
     elif spec.get("fit") == "unpaired":
         if generated_stats is None: raise ValueError(f"objective {objective!r} needs generated_stats")
         fit_unpaired(cal, latents, generated_stats, codebook, temperature, spec["stats"], seed=seed, **kwargs)
+    elif spec.get("fit") == "mixture":
+        if generated_logits is None or codebook is None: raise ValueError(f"objective {objective!r} needs generated_logits and a codebook")
+        fit_mixture(cal, latents, generated_logits, codebook, temperature, seed=seed, **kwargs)
     cal.info = dict(objective=objective, **cal.info)
     return cal.eval()
 
@@ -548,6 +634,7 @@ def calibration_report(calibration:LogitCalibration|None, # a calibration (None:
                        temperature:float=1.0, # T0 of the proxy logits
                        teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on these images' token ids
                        generated_stats:LogitStats|None=None, # statistics of generated logits
+                       generated_logits:Tensor|None=None, # (M,N,K) generated logits: adds W1 of entropy and dispersion with the augmentation on
                        holdout:float=0.2, # report on the images the fits held out (same holdout and seed); 0: on all images
                        max_tokens:int=50_000, # evaluate on at most this many tokens
                        seed:int=0, # the fits' seed (it fixes the split) and the token subset's
@@ -563,7 +650,17 @@ def calibration_report(calibration:LogitCalibration|None, # a calibration (None:
     out = dict(objective=cal.info.get("objective", "none"), **_scale_info(cal), tokens=len(tok), **{f"mean_{k}": v[k].mean().item() for k in STATS})
     if teacher_forced_logits is not None: out.update(forward_kl=v["forward_kl"].mean().item(), reverse_kl=v["reverse_kl"].mean().item())
     if generated_stats is not None: out.update({f"w1_{k}": wasserstein_1d(v[k], generated_stats[k]) for k in STATS})
+    if generated_logits is not None and codebook is not None: out.update(_augmented_w1(cal, latents, codebook, temperature, generated_logits, seed))
     return out
+
+def _augmented_w1(cal:LogitCalibration, latents:Tensor, codebook:Tensor, temperature:float, generated:Tensor, seed:int,
+                  images:int=128) -> dict:
+    "W1 of entropy and dispersion between the calibrated proxy logits as training sees them (augmented) and generated logits."
+    g = torch.Generator().manual_seed(seed + 1)
+    proxy = proxy_logits(latents[torch.randperm(len(latents), generator=g)[:images]], codebook, temperature)
+    with torch.no_grad(): seen = cal.augment(cal.calibrate(proxy), torch.Generator(proxy.device).manual_seed(seed))
+    a, b = mixture_stats(seen, codebook), mixture_stats(generated[torch.randperm(len(generated), generator=g)[:images]], codebook)
+    return {f"w1_{s}_trained": wasserstein_1d(a[s], b[s]) for s in MIX_STATS}
 
 # %% ../nbs/03_calibration.ipynb #cdb97783
 def stats_frame(sources:dict, # label -> LogitStats (or (B,N,K) logits)

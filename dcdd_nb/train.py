@@ -21,7 +21,8 @@ from diffusers.optimization import get_cosine_schedule_with_warmup
 
 from .data import load_bundled, ImageFolder, HFImages, image_grid, BUNDLED
 from .tokenizers import TinyVQ, JanusVQ, DiffusersVQ
-from .lcdm import lcdm_from_latents
+from .lcdm import lcdm_from_latents, lcdm, CodeDistribution, FIELDS
+from .tokenizers import proxy_logits
 from .decoder import DCDDecoder, ABLATIONS, decoder_loss, decoder_condition, sample
 
 # %% auto #0
@@ -240,13 +241,23 @@ def load_calibration(path:str|None):
     from dcdd_nb.calibration import LogitCalibration  # built in nbs/03_calibration.ipynb
     return LogitCalibration.load(path)
 
+def _augmented_lcdm(z:Tensor, codebook:Tensor, temperature:float, calibration, generator=None, images_per_chunk:int=16):
+    "LCDM of calibrated proxy logits with the calibration's augmentation on: dense logits, a few images at a time."
+    parts = [lcdm(calibration.augment(calibration.calibrate(proxy_logits(z[i:i + images_per_chunk], codebook, temperature)), generator),
+                  codebook, chunk_size=1024) for i in range(0, len(z), images_per_chunk)]
+    return CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
+
 @torch.no_grad()
 def step_condition(z:Tensor, # (B,D,h,w) encoder latents
                    tokenizer, decoder:DCDDecoder,
                    temperature:float, # proxy temperature of this step
-                   calibration=None) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image or None
-    "The decoder's conditioning for latents `z` through proxy logits and LCDM."
-    dist = lcdm_from_latents(z.float(), tokenizer.codebook.to(z.device), temperature, calibration)
+                   calibration=None, # a LogitCalibration; if it has augmentation (jitter, gumbel, mix), it is applied
+                   generator:torch.Generator|None=None, # seeds that augmentation, on z's device
+                  ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image or None
+    "The decoder's conditioning for latents `z` through (calibrated, augmented) proxy logits and LCDM."
+    cb = tokenizer.codebook.to(z.device)
+    if calibration is not None and calibration.augmented: dist = _augmented_lcdm(z.float(), cb, temperature, calibration, generator)
+    else: dist = lcdm_from_latents(z.float(), cb, temperature, calibration)  # fused: no (B,N,K) tensor
     return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
 
 # %% ../nbs/05_train.ipynb #0ddca158
@@ -424,6 +435,9 @@ def train(cfg:TrainConfig|dict, _stop_after:int|None=None, _poison:set|None=None
     if acc.is_main_process: run.mkdir(parents=True, exist_ok=True); (run / "samples").mkdir(exist_ok=True); save_config(cfg, run / "config.yaml")
     tok, data, z, model = _setup(cfg, acc)
     calib = load_calibration(cfg.calibration)
+    if calib is not None: calib = calib.to(acc.device)
+    if cfg.cache_conditions and calib is not None and calib.augmented:
+        raise ValueError(f"cache_conditions needs a calibration without augmentation; {cfg.calibration} has {calib.extra_repr()}")
     conds = precompute_conditions(z, tok, model, cfg.proxy_temperature, calib) if cfg.cache_conditions else None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
@@ -458,7 +472,7 @@ def train(cfg:TrainConfig|dict, _stop_after:int|None=None, _poison:set|None=None
                     x = stream.get(m).to(acc.device)
                     with torch.no_grad(): zb = tok.encode(x)
                 if _poison and m in _poison: x = x.clone(); x[0, 0, 0, 0] = float("nan")  # tests: a corrupt image
-                if conds is None: cm, vq = step_condition(zb, tok, model, T, calib)
+                if conds is None: cm, vq = step_condition(zb, tok, model, T, calib, step_generator(cfg.seed, m, 20_000 + rank, acc.device))
                 else: cm, vq = conds[0][idx], None if conds[1] is None else conds[1][idx]
                 with acc.autocast():
                     loss = decoder_loss(fwd, x, cm, vq, generator=step_generator(cfg.seed, m, rank, acc.device)) / cfg.grad_accum
