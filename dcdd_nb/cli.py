@@ -38,11 +38,12 @@ class DemoConfig:
     prior:dict=field(default_factory=dict) # PriorConfig overrides (dim, depth, heads)
     guidance_scale:float=2.0 # the prior's CFG weight when generating (and when teacher-forced)
     samples_per_class:int=20 # generated token grids per class
-    calibration_objective:str="entropy" # a `dcdd_nb.calibration.OBJECTIVES` key
+    calibration_objective:str="mixture" # a `dcdd_nb.calibration.OBJECTIVES` key (benchmarks/decoder_variants.py chose it)
     calibration_images:int=300 # training images teacher-forced through the prior for paired fits
     proxy_temperature:float=0.05 # T0 in -||z-c||^2 / T0
     decoder_steps:int=100 # optimiser steps of each decoder row (rows 2-4: one budget)
     decoder_batch:int=32
+    decoder_lr:float=1e-3 # peak learning rate of each decoder row (benchmarks/decoder_variants.py: 2e-4 left them undertrained)
     decoder:dict=field(default_factory=dict) # DCDDecoder overrides (block_out_channels, ...)
     train:dict=field(default_factory=dict) # further TrainConfig keys (lr, ema_decay, mixed_precision, ...)
     logit_temperature:float=1.0 # LCDM tau for the VLM's logits at inference: softmax(l / tau) (benchmarks/generation_conditioning.py)
@@ -60,12 +61,12 @@ PRESETS = {
                       prior_steps=4000, prior_batch=256, prior=dict(dim=256, depth=8, heads=8), samples_per_class=100,
                       calibration_images=5000, decoder_steps=4000, decoder_batch=256,
                       decoder=dict(block_out_channels=[128, 256, 256], layers_per_block=2, attention=True, norm_num_groups=32),
-                      train=dict(mixed_precision="bf16"), eval_steps=[1, 2, 4, 8, 25], eval_seeds=[0, 1, 2]),
+                      decoder_lr=2e-4, train=dict(mixed_precision="bf16"), eval_steps=[1, 2, 4, 8, 25], eval_seeds=[0, 1, 2]),
 }
 
 # %% ../nbs/08_cli.ipynb #d1de5283
 _DEMO_SETS = {"run_dir", "seed", "dataset", "split", "resolution", "channels", "limit", "tokenizer", "proxy_temperature",
-              "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size"}
+              "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size", "lr"}
 
 def demo_config(d:dict|None=None, preset:str="quick", **overrides) -> DemoConfig:
     "A validated `DemoConfig`: `preset` updated by `d` and `overrides` (unknown keys and bad values are errors)."
@@ -79,7 +80,7 @@ def demo_config(d:dict|None=None, preset:str="quick", **overrides) -> DemoConfig
         v = getattr(cfg, k)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
     if cfg.resolution % 8: raise ValueError(f"resolution must be a multiple of 8, got {cfg.resolution}")
-    for k in ("proxy_temperature", "logit_temperature"):
+    for k in ("proxy_temperature", "logit_temperature", "decoder_lr"):
         if not getattr(cfg, k) > 0: raise ValueError(f"{k} must be > 0, got {getattr(cfg, k)}")
     if not cfg.eval_steps or any(not isinstance(s, int) or s < 1 for s in cfg.eval_steps):
         raise ValueError(f"eval_steps must be a non-empty list of positive integers, got {cfg.eval_steps!r}")
@@ -98,7 +99,7 @@ STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "prior": (["seed", "prior_steps", "prior_batch", "prior"], ["tokenizer"]),
     "generate": (["seed", "guidance_scale", "samples_per_class"], ["prior"]),
     "calibration": (["seed", "calibration_objective", "calibration_images", "proxy_temperature", "guidance_scale"], ["generate"]),
-    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder", "train", "proxy_temperature"], ["tokenizer", "calibration"]),
+    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train", "proxy_temperature"], ["tokenizer", "calibration"]),
     "evaluation": (["eval_steps", "eval_seeds", "eval_batch", "logit_temperature"], ["decoders", "generate"]),
     "report": ([], ["evaluation"]),
 }
@@ -225,7 +226,7 @@ def calibration_data(run:DemoRun) -> dict:
     with torch.no_grad(): z = torch.cat([tok.encode(b) for b in x.split(500)])    # (M,D,h,w)
     tf = prior_teacher_forced_logits(prior, y, tok.quantize(z).flatten(1), c.guidance_scale)  # (M,N,K)
     return dict(latents=z, codebook=tok.codebook, temperature=c.proxy_temperature, teacher_forced_logits=tf,
-                generated_stats=LogitStats.load(run.dir("generate") / "stats"), seed=c.seed)
+                generated_stats=LogitStats.load(run.dir("generate") / "stats"), generated_logits=load_generated(run)["logits"], seed=c.seed)
 
 def stage_calibration(run:DemoRun) -> dict:
     "Fit the logit calibration against the prior (and tabulate every objective)."
@@ -247,9 +248,11 @@ def diagnostics(cal, data:dict, out:Path):
     from dcdd_nb.tokenizers import proxy_logits
     import matplotlib.pyplot as plt
     proxy = proxy_logits(data["latents"], data["codebook"], data["temperature"])             # (M,N,K)
-    with torch.no_grad(): calibrated = cal.eval()(proxy)
+    with torch.no_grad():
+        calibrated = cal.eval()(proxy)
+        trained = {"calibrated, as trained (augmented)": cal.augment(calibrated, torch.Generator().manual_seed(0))} if cal.augmented else {}
     lc.plot_stats({"generated (prior)": data["generated_stats"], "teacher-forced (prior)": data["teacher_forced_logits"],
-                   "proxy": proxy, "calibrated proxy": calibrated}).savefig(out / "histograms.png", dpi=90, bbox_inches="tight")
+                   "proxy": proxy, "calibrated proxy": calibrated, **trained}).savefig(out / "histograms.png", dpi=90, bbox_inches="tight")
     tf = data["teacher_forced_logits"]
     lc.plot_reliability({"proxy": lc.reliability(proxy, tf), "calibrated": lc.reliability(calibrated, tf)}
                         ).savefig(out / "reliability.png", dpi=90, bbox_inches="tight")
@@ -258,8 +261,8 @@ def diagnostics(cal, data:dict, out:Path):
 # %% ../nbs/08_cli.ipynb #86442b2f
 DECODER_ROWS = {  # folder -> (table name, decoder variant, trained on calibrated proxy logits)
     "top1": ("Diff. Dec. (top1)", "top1+vq", False),
-    "lcdm": ("DCDD + LCDM", "all+vq", False),
-    "lcdm-lc": ("DCDD + LCDM + LC", "all+vq", True),
+    "lcdm": ("DCDD + LCDM", "all+vq_top1", False),    # G(top1), not G(mean): benchmarks/decoder_variants.py
+    "lcdm-lc": ("DCDD + LCDM + LC", "all+vq_top1", True),
 }
 
 def row_train_config(run:DemoRun, row:str) -> dict:
@@ -269,7 +272,7 @@ def row_train_config(run:DemoRun, row:str) -> dict:
                 resolution=c.resolution, channels=1, limit=c.train_images, tokenizer=str(run.dir("tokenizer")),
                 proxy_temperature=c.proxy_temperature, cache_dir=str(run.out / "latents"),
                 calibration=str(run.dir("calibration") / "calibration") if calibrated else None,
-                variant=variant, decoder=dict(c.decoder), steps=c.decoder_steps, batch_size=c.decoder_batch,
+                variant=variant, decoder=dict(c.decoder), steps=c.decoder_steps, batch_size=c.decoder_batch, lr=c.decoder_lr,
                 checkpoint_every=max(10, c.decoder_steps // 4), **c.train)
 
 class Interrupted(Exception): "A decoder run stopped on a signal after saving a checkpoint."
@@ -576,7 +579,7 @@ class JanusJob:
     guidance_scale:float=5.0 # Janus-Pro's CFG weight
     temperature:float=1.0
     batch_size:int=16 # prompts per generate call per GPU
-    calibration_objective:str="entropy" # how proxy logits are calibrated to these logits
+    calibration_objective:str="mixture" # how proxy logits are calibrated to these logits
     calibration_images:int=5000 # real images teacher-forced for paired fits
     eval_steps:list=field(default_factory=lambda: [4, 8, 25])
     metrics:list=field(default_factory=lambda: ["fid", "fd", "psnr", "ssim"])
