@@ -647,7 +647,7 @@ def calibration_report(calibration:LogitCalibration|None, # a calibration (None:
     if generated_stats is not None: _check_unpaired(LogitCalibration(), shape[-1], generated_stats, "generated_stats")
     tok = _report_tokens(latents, codebook, temperature, shape, holdout, max_tokens, seed)
     v = _token_values(tok, cal, chunk_size, teacher_forced_logits)
-    out = dict(objective=cal.info.get("objective", "none"), **_scale_info(cal), tokens=len(tok), **{f"mean_{k}": v[k].mean().item() for k in STATS})
+    out = dict(objective=cal.info.get("objective", "none"), **_scale_info(cal), mix=cal.mix, tokens=len(tok), **{f"mean_{k}": v[k].mean().item() for k in STATS})
     if teacher_forced_logits is not None: out.update(forward_kl=v["forward_kl"].mean().item(), reverse_kl=v["reverse_kl"].mean().item())
     if generated_stats is not None: out.update({f"w1_{k}": wasserstein_1d(v[k], generated_stats[k]) for k in STATS})
     if generated_logits is not None and codebook is not None: out.update(_augmented_w1(cal, latents, codebook, temperature, generated_logits, seed))

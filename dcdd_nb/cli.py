@@ -422,7 +422,8 @@ def stage_report(run:DemoRun) -> dict:
          "Row 4's generated images above the entropy of the prior's logits per token (bright: uncertain):", "",
          "![entropy maps](evaluation/generation-entropy.png)", "",
          f"## Calibration (objective `{c.calibration_objective}`)", "",
-         "Every objective fitted on the same data (held-out KL to teacher-forced logits; Wasserstein distances to the statistics of generated logits):", "",
+         "Every objective fitted on the same data (held-out KL to teacher-forced logits; Wasserstein distances to the statistics of generated logits; "
+         "`_trained`: entropy and code dispersion as the decoder is trained on them, augmentation on):", "",
          _md_table(_read_csv(run.dir("calibration") / "objectives.csv"), None), "",
          "![statistics of generated, proxy and calibrated logits](calibration/histograms.png) "
          "![reliability: the prior's probability of the code the (calibrated) proxy picks](calibration/reliability.png)", "",
