@@ -325,7 +325,7 @@ def decoder_condition(
     h, w = token_grid(N, decoder, grid)
     cond_map = dist.to_map(h, w, decoder.fields)
     if not decoder.config.use_vq_image: return cond_map, None
-    if tokenizer is None: raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G(mean))")
+    if tokenizer is None: raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G of the codes)")
     cb = tokenizer.codebook
     codes = getattr(dist, decoder.config.vq_codes)                                   # (B,N,D)
     codes = codes.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)        # (B,D,h,w), row-major tokens

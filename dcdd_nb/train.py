@@ -20,9 +20,8 @@ from diffusers.training_utils import EMAModel
 from diffusers.optimization import get_cosine_schedule_with_warmup
 
 from .data import load_bundled, ImageFolder, HFImages, image_grid, BUNDLED
-from .tokenizers import TinyVQ, JanusVQ, DiffusersVQ
+from .tokenizers import TinyVQ, JanusVQ, DiffusersVQ, proxy_logits
 from .lcdm import lcdm_from_latents, lcdm, CodeDistribution, FIELDS
-from .tokenizers import proxy_logits
 from .decoder import DCDDecoder, ABLATIONS, decoder_loss, decoder_condition, sample
 
 # %% auto #0
