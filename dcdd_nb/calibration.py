@@ -19,6 +19,7 @@ import seaborn as sns
 from safetensors.torch import save_file, load_file
 from torch import Tensor
 from .tokenizers import check_latents, sq_dists, tokens, proxy_logits
+from .lcdm import lcdm_dense
 
 # %% auto #0
 __all__ = ['STATS', 'PAIRED', 'MIX_STATS', 'OBJECTIVES', 'check_logits', 'LogitCalibration', 'context_mixture', 'token_stats',
@@ -524,12 +525,17 @@ def mixture_stats(logits:Tensor, # (B,N,K) logits
                   images_per_chunk:int=64, # extra memory about 4 * images_per_chunk * N * K floats
                  ) -> dict: # name -> (B*N,) fp32 on the CPU, for each of MIX_STATS
     "Per-token entropy and code dispersion (a fraction of the codebook's total variance) of `logits`."
-    from dcdd_nb.lcdm import lcdm_dense
     cb = codebook.float().to(logits.device)
     total = (cb - cb.mean(0)).pow(2).sum(-1).mean()
     parts = [lcdm_dense(logits[i:i + images_per_chunk].float(), cb) for i in range(0, len(logits), images_per_chunk)]
     return {"entropy": torch.cat([d.entropy.flatten() for d in parts]).cpu(),
             "dispersion": torch.cat([(d.dispersion / total).flatten() for d in parts]).cpu()}
+
+def _proxy_stats(z:Tensor, codebook:Tensor, temperature:float, transform, images_per_chunk:int=16) -> dict:
+    "`mixture_stats` of `transform(proxy logits, image slice)` for latents `z`, built `images_per_chunk` images at a time."
+    parts = [mixture_stats(transform(proxy_logits(z[i:i + images_per_chunk], codebook, temperature), slice(i, i + images_per_chunk)), codebook)
+             for i in range(0, len(z), images_per_chunk)]
+    return {s: torch.cat([p[s] for p in parts]) for s in MIX_STATS}
 
 def _mixture_loss(stats:dict, target:dict) -> float:
     return sum(wasserstein_1d(stats[s], target[s]) for s in MIX_STATS)
@@ -557,12 +563,8 @@ def fit_mixture(calibration:LogitCalibration, # a global-scale calibration witho
     target = mixture_stats(generated_logits[torch.randperm(len(generated_logits), generator=g)[:images]], codebook)
     B, N = len(z), z.shape[-2] * z.shape[-1]
     pair, u = torch.rand(B, N, generator=g).argsort(-1).to(z.device), torch.rand(B, N, 1, generator=g).to(z.device)
-    def stats(a, m):  # entropy and dispersion of the calibrated, mixed proxy logits, a few images at a time
-        parts = []
-        for i in range(0, B, images_per_chunk):
-            l = a * proxy_logits(z[i:i + images_per_chunk], codebook, temperature)            # (b,N,K)
-            parts.append(mixture_stats(context_mixture(l, pair[i:i + images_per_chunk], u[i:i + images_per_chunk] * m) if m else l, codebook))
-        return {s: torch.cat([p[s] for p in parts]) for s in MIX_STATS}
+    stats = lambda a, m: _proxy_stats(z, codebook, temperature, images_per_chunk=images_per_chunk,  # calibrated, mixed proxy logits
+                                      transform=lambda l, s: context_mixture(a * l, pair[s], u[s] * m) if m else a * l)
     loss = lambda a, m: _mixture_loss(stats(a, m), target)
     t0, lo, hi = time.time(), math.log(scale_range[0]), math.log(scale_range[1])
     coarse, step = torch.linspace(lo, hi, 17).exp().tolist(), (hi - lo) / 16
@@ -657,9 +659,9 @@ def _augmented_w1(cal:LogitCalibration, latents:Tensor, codebook:Tensor, tempera
                   images:int=128) -> dict:
     "W1 of entropy and dispersion between the calibrated proxy logits as training sees them (augmented) and generated logits."
     g = torch.Generator().manual_seed(seed + 1)
-    proxy = proxy_logits(latents[torch.randperm(len(latents), generator=g)[:images]], codebook, temperature)
-    with torch.no_grad(): seen = cal.augment(cal.calibrate(proxy), torch.Generator(proxy.device).manual_seed(seed))
-    a, b = mixture_stats(seen, codebook), mixture_stats(generated[torch.randperm(len(generated), generator=g)[:images]], codebook)
+    z, aug = latents[torch.randperm(len(latents), generator=g)[:images]], torch.Generator(latents.device).manual_seed(seed)
+    with torch.no_grad(): a = _proxy_stats(z, codebook, temperature, lambda l, s: cal.augment(cal.calibrate(l), aug))
+    b = mixture_stats(generated[torch.randperm(len(generated), generator=g)[:images]], codebook)
     return {f"w1_{s}_trained": wasserstein_1d(a[s], b[s]) for s in MIX_STATS}
 
 # %% ../nbs/03_calibration.ipynb #cdb97783
