@@ -25,10 +25,11 @@ from .lcdm import lcdm_from_latents, lcdm, CodeDistribution, FIELDS
 from .decoder import DCDDecoder, ABLATIONS, decoder_loss, decoder_condition, sample
 
 # %% auto #0
-__all__ = ['TrainConfig', 'validate', 'config_from_dict', 'load_config', 'save_config', 'load_images', 'load_hf', 'HFMapImages',
-           'load_tokenizer', 'fingerprint', 'cache_latents', 'load_calibration', 'step_condition',
-           'precompute_conditions', 'batch_indices', 'step_generator', 'StreamBatches', 'save_checkpoint',
-           'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint', 'build_decoder', 'RunLog', 'train']
+__all__ = ['ONEHOT_FIELDS', 'TrainConfig', 'validate', 'config_from_dict', 'load_config', 'save_config', 'load_images', 'load_hf',
+           'HFMapImages', 'load_tokenizer', 'fingerprint', 'cache_latents', 'load_calibration', 'drop_fields',
+           'step_condition', 'precompute_conditions', 'batch_indices', 'step_generator', 'StreamBatches',
+           'save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint', 'build_decoder', 'RunLog',
+           'train']
 
 # %% ../nbs/05_train.ipynb #f1997a3c
 @dataclass
@@ -52,6 +53,7 @@ class TrainConfig:
     proxy_temperature:float=0.05 # T in -||z - c||^2 / T
     temperature_jitter:float=0.0 # augmentation: T * exp(u), u ~ U(-j, j), one draw per step
     calibration:str|None=None # a saved LogitCalibration (dcdd_nb.calibration) applied to proxy logits
+    field_dropout:dict=field(default_factory=dict) # LCDM field -> per-token probability of its one-hot value (`drop_fields`), e.g. {mean: 0.5}
     cache_latents:bool=True # encode the data once into sharded latent files (else encode every step)
     cache_conditions:bool=False # also compute LCDM maps and G(mean) once (needs no augmentation; memory: N maps + N images)
     cache_dir:str|None=None # where the latent shards go (default: <run_dir>/latents); share it between runs
@@ -95,6 +97,10 @@ def _check_value(cfg:TrainConfig, f:dataclasses.Field):
         raise ValueError("cache_conditions needs cache_latents=True and temperature_jitter=0: augmentation changes the conditioning every step")
     if f.name == "streaming" and v and (not cfg.dataset.startswith("hf:") or cfg.cache_latents):
         raise ValueError("streaming needs a 'hf:' dataset and cache_latents=False: a stream is encoded on the fly")
+    if f.name == "field_dropout":
+        bad = {k: p for k, p in v.items() if k not in ONEHOT_FIELDS or isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1}
+        if bad: raise ValueError(f"field_dropout must map fields among {list(ONEHOT_FIELDS)} to probabilities in [0, 1], got {bad}")
+        if v and cfg.cache_conditions: raise ValueError("cache_conditions cannot be used with field_dropout: the dropout changes the conditioning every step")
     if f.name == "variant" and v not in ABLATIONS: raise ValueError(f"variant must be one of {sorted(ABLATIONS)}, got {v!r}")
 
 def _coerce(f:dataclasses.Field, v):
@@ -246,17 +252,35 @@ def _augmented_lcdm(z:Tensor, codebook:Tensor, temperature:float, calibration, g
                   codebook, chunk_size=1024) for i in range(0, len(z), images_per_chunk)]
     return CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
 
+ONEHOT_FIELDS = {"mean": None, "entropy": 0.0, "p1": 1.0, "margin": 1.0, "dispersion": 0.0}  # a one-hot row's values (mean: top1)
+
+def drop_fields(dist:CodeDistribution,
+                p:dict, # field -> probability, per token, of replacing it by its one-hot value (`ONEHOT_FIELDS`)
+                generator:torch.Generator|None=None, # on the fields' device
+               ) -> CodeDistribution:
+    "Field dropout: each token's field, with probability `p[field]`, as a one-hot distribution at its top code has it."
+    out = dataclasses.replace(dist)
+    for f, q in p.items():
+        if f not in ONEHOT_FIELDS: raise ValueError(f"p must name fields among {list(ONEHOT_FIELDS)}, got {f!r}")
+        if not q: continue
+        drop = torch.rand(dist.entropy.shape, generator=generator, device=dist.entropy.device) < q   # (B,N)
+        v = getattr(dist, f)
+        setattr(out, f, torch.where(drop[..., None], dist.top1, v) if f == "mean" else v.masked_fill(drop, ONEHOT_FIELDS[f]))
+    return out
+
 @torch.no_grad()
 def step_condition(z:Tensor, # (B,D,h,w) encoder latents
                    tokenizer, decoder:DCDDecoder,
                    temperature:float, # proxy temperature of this step
                    calibration=None, # a LogitCalibration; if it has augmentation (jitter, gumbel, mix), it is applied
-                   generator:torch.Generator|None=None, # seeds that augmentation, on z's device
+                   generator:torch.Generator|None=None, # seeds that augmentation and the field dropout, on z's device
+                   field_dropout:dict|None=None, # `drop_fields` probabilities (training only)
                   ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image or None
     "The decoder's conditioning for latents `z` through (calibrated, augmented) proxy logits and LCDM."
     cb = tokenizer.codebook.to(z.device)
     if calibration is not None and calibration.augmented: dist = _augmented_lcdm(z.float(), cb, temperature, calibration, generator)
     else: dist = lcdm_from_latents(z.float(), cb, temperature, calibration)  # fused: no (B,N,K) tensor
+    if field_dropout: dist = drop_fields(dist, field_dropout, generator)
     return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
 
 # %% ../nbs/05_train.ipynb #0ddca158
@@ -471,7 +495,7 @@ def train(cfg:TrainConfig|dict, _stop_after:int|None=None, _poison:set|None=None
                     x = stream.get(m).to(acc.device)
                     with torch.no_grad(): zb = tok.encode(x)
                 if _poison and m in _poison: x = x.clone(); x[0, 0, 0, 0] = float("nan")  # tests: a corrupt image
-                if conds is None: cm, vq = step_condition(zb, tok, model, T, calib, step_generator(cfg.seed, m, 20_000 + rank, acc.device))
+                if conds is None: cm, vq = step_condition(zb, tok, model, T, calib, step_generator(cfg.seed, m, 20_000 + rank, acc.device), cfg.field_dropout)
                 else: cm, vq = conds[0][idx], None if conds[1] is None else conds[1][idx]
                 with acc.autocast():
                     loss = decoder_loss(fwd, x, cm, vq, generator=step_generator(cfg.seed, m, rank, acc.device)) / cfg.grad_accum
