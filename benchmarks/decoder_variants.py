@@ -41,6 +41,11 @@ VARIANTS = {  # name -> (demo row, TrainConfig overrides); lr 2e-4 was TrainConf
     "all + G(top1) + LC, lr 1e-3": ("lcdm-lc", {"calibration": "entropy", "decoder": {"vq_codes": "top1"}, "lr": 1e-3}),
     "all + G(top1), lr 1e-3": ("lcdm", {"decoder": {"vq_codes": "top1"}, "lr": 1e-3}),
     "all + G(top1) + LC-mix, lr 1e-3": ("lcdm-lc", {"decoder": {"vq_codes": "top1"}, "calibration": "mixture", "lr": 1e-3}),
+    # field dropout (`TrainConfig.field_dropout`): per token, the mean field replaced by the top code with probability p
+    "all + G(top1), lr 1e-3, mean drop 0.5": ("lcdm", {"lr": 1e-3, "field_dropout": {"mean": 0.5}}),
+    "all + G(top1) + LC-mix, lr 1e-3, mean drop 0.5": ("lcdm-lc", {"calibration": "mixture", "lr": 1e-3, "field_dropout": {"mean": 0.5}}),
+    "all + G(top1), lr 1e-3, mean drop 0.9": ("lcdm", {"lr": 1e-3, "field_dropout": {"mean": 0.9}}),
+    "all + G(top1) + LC-mix, lr 1e-3, mean drop 0.9": ("lcdm-lc", {"calibration": "mixture", "lr": 1e-3, "field_dropout": {"mean": 0.9}}),
 }
 
 def calibration_file(run, work:Path, spec:str) -> str:
