@@ -4,7 +4,7 @@ Usage:  .venv/bin/python benchmarks/generation_conditioning.py --run runs/full [
 
 Takes the trained decoder rows 2-4 of a finished demo run and decodes the prior's generated logits with
 different conditioning, without retraining anything:
-  logits          LCDM of the recorded logits at tau = 1 (what the demo evaluates);
+  logits          LCDM of the recorded logits at tau = 1 (what the demo evaluated until benchmarks/logit_temperature.py chose 0.25);
   tau=0.5, 0.25   LCDM of logits / tau: sharper distributions, closer to the training proxy's;
   sampled-top1    as `logits`, but the hard-code field is the code of the token the prior SAMPLED (the VLM's
                   actual output), not the argmax of its logits;

@@ -45,8 +45,9 @@ class DemoConfig:
     decoder_batch:int=32
     decoder_lr:float=1e-3 # peak learning rate of each decoder row (benchmarks/decoder_variants.py: 2e-4 left them undertrained)
     decoder:dict=field(default_factory=dict) # DCDDecoder overrides (block_out_channels, ...)
+    field_dropout:dict=field(default_factory=dict) # `TrainConfig.field_dropout` of the rows whose map has the mean field (rows 3-4)
     train:dict=field(default_factory=dict) # further TrainConfig keys (lr, ema_decay, mixed_precision, ...)
-    logit_temperature:float=1.0 # LCDM tau for the VLM's logits at inference: softmax(l / tau) (benchmarks/generation_conditioning.py)
+    logit_temperature:float=0.25 # LCDM tau for the VLM's logits at inference: softmax(l / tau) (benchmarks/logit_temperature.py: best for row 4 on a validation split)
     eval_steps:list=field(default_factory=lambda: [8]) # sampler steps evaluated
     eval_seeds:list=field(default_factory=lambda: [0]) # sampling seeds evaluated
     eval_batch:int=100 # images per decoder call in the evaluation
@@ -66,7 +67,7 @@ PRESETS = {
 
 # %% ../nbs/08_cli.ipynb #d1de5283
 _DEMO_SETS = {"run_dir", "seed", "dataset", "split", "resolution", "channels", "limit", "tokenizer", "proxy_temperature",
-              "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size", "lr"}
+              "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size", "lr", "field_dropout"}
 
 def demo_config(d:dict|None=None, preset:str="quick", **overrides) -> DemoConfig:
     "A validated `DemoConfig`: `preset` updated by `d` and `overrides` (unknown keys and bad values are errors)."
@@ -85,6 +86,8 @@ def demo_config(d:dict|None=None, preset:str="quick", **overrides) -> DemoConfig
     if not cfg.eval_steps or any(not isinstance(s, int) or s < 1 for s in cfg.eval_steps):
         raise ValueError(f"eval_steps must be a non-empty list of positive integers, got {cfg.eval_steps!r}")
     if not cfg.eval_seeds: raise ValueError("eval_seeds must list at least one seed")
+    from dcdd_nb.train import config_from_dict
+    config_from_dict({"field_dropout": cfg.field_dropout})  # its own checks, naming field_dropout
     if clash := sorted(set(cfg.train) & _DEMO_SETS): raise ValueError(f"train must not set {clash}: the demo sets them (use the demo's own keys)")
     from dcdd_nb.calibration import OBJECTIVES
     if cfg.calibration_objective not in OBJECTIVES:
@@ -99,7 +102,7 @@ STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "prior": (["seed", "prior_steps", "prior_batch", "prior"], ["tokenizer"]),
     "generate": (["seed", "guidance_scale", "samples_per_class"], ["prior"]),
     "calibration": (["seed", "calibration_objective", "calibration_images", "proxy_temperature", "guidance_scale"], ["generate"]),
-    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train", "proxy_temperature"], ["tokenizer", "calibration"]),
+    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "field_dropout", "train", "proxy_temperature"], ["tokenizer", "calibration"]),
     "evaluation": (["eval_steps", "eval_seeds", "eval_batch", "logit_temperature"], ["decoders", "generate"]),
     "report": ([], ["evaluation"]),
 }
@@ -267,13 +270,15 @@ DECODER_ROWS = {  # folder -> (table name, decoder variant, trained on calibrate
 
 def row_train_config(run:DemoRun, row:str) -> dict:
     "The TrainConfig (as a dict) of decoder row `row`."
+    from dcdd_nb.decoder import ABLATIONS
     c = run.cfg; _, variant, calibrated = DECODER_ROWS[row]
+    drop = dict(field_dropout=dict(c.field_dropout)) if c.field_dropout and "mean" in ABLATIONS[variant]["fields"] else {}
     return dict(run_dir=str(run.dir("decoders") / row), seed=c.seed, dataset="fashion-mnist", split="train",
                 resolution=c.resolution, channels=1, limit=c.train_images, tokenizer=str(run.dir("tokenizer")),
                 proxy_temperature=c.proxy_temperature, cache_dir=str(run.out / "latents"),
                 calibration=str(run.dir("calibration") / "calibration") if calibrated else None,
                 variant=variant, decoder=dict(c.decoder), steps=c.decoder_steps, batch_size=c.decoder_batch, lr=c.decoder_lr,
-                checkpoint_every=max(10, c.decoder_steps // 4), **c.train)
+                checkpoint_every=max(10, c.decoder_steps // 4), **drop, **c.train)
 
 class Interrupted(Exception): "A decoder run stopped on a signal after saving a checkpoint."
 
