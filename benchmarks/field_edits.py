@@ -4,7 +4,7 @@ Usage:  .venv/bin/python benchmarks/field_edits.py ROW [ROW ...]     (ROW: a `cl
 
 Decodes the `runs/full` run's generated logits (every sample, 8 Euler steps, seed 0) with a trained decoder row,
 no retraining, after replacing some LCDM fields of every token by the value a one-hot distribution at the token's
-top code has (`train.ONEHOT_FIELDS`): `mean` -> top1, `disp` -> dispersion 0, `unc` -> entropy 0, p1 = margin = 1.
+top code has (`train.drop_fields` at probability 1): `mean` -> top1, `disp` -> dispersion 0, `unc` -> entropy 0, p1 = margin = 1.
 `none` is the demo's own evaluation. The VQ decoder on the sampled tokens, measured in the same run, is the reference.
 """
 import sys, time, torch
@@ -12,18 +12,16 @@ from pathlib import Path
 from dcdd_nb import cli, evaluate as ev
 from dcdd_nb.lcdm import lcdm
 from dcdd_nb.decoder import DCDDecoder, decoder_condition, sample
+from dcdd_nb.train import drop_fields
 run = cli.DemoRun("runs/full"); tok = cli.load_run_tokenizer(run); cb = tok.codebook
 conds = cli._generation_conditions(run); xt, _ = cli._images(run, "test")
 clf, _ = ev.load_classifier()
 kw = dict(reference=xt, steps=[8], seeds=[0], features=clf.features, features_name="clf")
 vq = ev.evaluate_generation({"VQ decoder": ev.vq_decoder(tok)}, conds, **kw).table.fd.iloc[0]
 print("VQ", vq, flush=True)
-def edit(d, name):
-    if "mean" in name: d.mean = d.top1.clone()
-    if "disp" in name: d.dispersion = torch.zeros_like(d.dispersion)
-    if "unc" in name:
-        d.entropy = torch.zeros_like(d.entropy); d.p1 = torch.ones_like(d.p1); d.margin = torch.ones_like(d.margin)
-    return d
+EDITS = {"mean": ["mean"], "disp": ["dispersion"], "unc": ["entropy", "p1", "margin"]}
+def edit(d, name):  # drop_fields at probability 1: every token's named fields as a one-hot row has them
+    return drop_fields(d, {f: 1.0 for part in name.split("+") for f in EDITS.get(part, [])})
 for row in sys.argv[1:]:
     dec = DCDDecoder.from_pretrained(Path(cli.row_train_config(run, row)["run_dir"]) / "decoder_ema").eval()
     for name in ["none", "mean", "disp", "unc", "mean+disp", "mean+disp+unc"]:
