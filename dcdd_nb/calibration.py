@@ -1,4 +1,4 @@
-"""`LogitCalibration`, the lightweight map `a * l + b` that makes training-time proxy logits look like a VLM's, its paired (KL) and unpaired (statistics-matching) fits, and their diagnostics.
+"""`LogitCalibration` makes training-time proxy logits look like a VLM's generated ones; its fit and diagnostics.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/calibration.html.md"""
 
@@ -6,108 +6,53 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/calibration.html.md"""
 
 # %% ../nbs/03_calibration.ipynb #16176882
 from __future__ import annotations
-import copy, json, math, time
-from dataclasses import dataclass
+import json, math, time
 from pathlib import Path
-from typing import Iterable
 import pandas as pd
 import torch
 import torch.nn as nn
 import matplotlib
 import matplotlib.pyplot as plt
-import seaborn as sns
-from safetensors.torch import save_file, load_file
+from fastcore.basics import patch
 from torch import Tensor
-from .tokenizers import check_latents, sq_dists, tokens, proxy_logits
-from .lcdm import lcdm_dense
+from .tokenizers import check_latents, proxy_logits
+from .lcdm import check_logits, lcdm_dense
+from .logit_stats import wasserstein_1d
 
 # %% auto #0
-__all__ = ['STATS', 'PAIRED', 'MIX_STATS', 'OBJECTIVES', 'check_logits', 'LogitCalibration', 'context_mixture', 'token_stats',
-           'token_kl', 'LogitStats', 'collect_logit_stats', 'wasserstein_1d', 'fit_paired', 'fit_unpaired',
-           'mixture_stats', 'fit_mixture', 'fit_calibration', 'calibration_report', 'stats_frame', 'plot_stats',
-           'reliability', 'agreement_gap', 'plot_reliability', 'prior_teacher_forced_logits']
-
-# %% ../nbs/03_calibration.ipynb #a6fbc63c
-def check_logits(logits:Tensor, # (B,N,K) logits
-                 name:str="logits", # the argument's name, for the error message
-                 num_codes:int|None=None, # K they must have (None: any)
-                 other:str="the calibration has", # whose `num_codes` they must match, for the error message
-                ) -> Tensor:
-    "Return `logits` if they are a float (B,N,K) tensor without NaN or +inf (-inf, a masked code, is allowed), else raise."
-    if not isinstance(logits, Tensor) or logits.ndim != 3 or not logits.is_floating_point():
-        raise ValueError(f"{name} must be a floating-point (B,N,K) tensor, got {getattr(logits, 'shape', type(logits).__name__)}")
-    if num_codes is not None and logits.shape[-1] != num_codes:
-        raise ValueError(f"{name} have K={logits.shape[-1]} codes but {other} K={num_codes}")
-    if logits.isnan().any() or logits.isposinf().any():
-        raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked code and is allowed)")
-    return logits
+__all__ = ['MIX_STATS', 'OBJECTIVES', 'LogitCalibration', 'context_mixture', 'load_calibration', 'mixture_stats', 'fit_mixture',
+           'fit_calibration', 'calibration_report', 'reliability', 'agreement_gap', 'plot_reliability',
+           'prior_teacher_forced_logits']
 
 # %% ../nbs/03_calibration.ipynb #49fb7174
 class LogitCalibration(nn.Module):
-    "Calibrated logits `a * l + b`: a scale a > 0 (global or per token position), an optional per-code bias b (K,)."
+    "Calibrated proxy logits `a * l`, a global scale a > 0; in train mode, the context mixture up to `mix`."
     def __init__(self,
-                 scale:float|Tensor=1.0, # initial a > 0: a number (one global scale) or an (N,) tensor (one per position)
-                 positions:int|None=None, # N: one scale per token position, all starting at `scale` (None: one global scale)
-                 num_codes:int|None=None, # K, the codebook size (needed with `bias`)
-                 bias:bool=False, # learn a per-code bias b (K,), starting at 0
-                 jitter:float=0.0, # augmentation (train mode only): a * exp(u), u ~ U(-jitter, jitter), one u per image
-                 gumbel:float=0.0, # augmentation (train mode only): + gumbel * Gumbel(0,1) noise on every logit
-                 mix:float=0.0, # augmentation (train mode only): each token's distribution mixed with another token's of its image, weight ~ U(0, mix)
+                 scale:float|Tensor=1.0, # a > 0, one global scale (a number or a 0-d tensor)
+                 mix:float=0.0, # in [0, 1): train mode mixes each token with another, weight ~ U(0, mix)
                 ):
         super().__init__()
-        self.log_scale = nn.Parameter(_initial_scale(scale, positions).log())  # () or (N,)
-        if bias and not (isinstance(num_codes, int) and num_codes >= 1):
-            raise ValueError(f"num_codes must be the codebook size K >= 1 when bias=True, got {num_codes!r}")
-        self.num_codes = num_codes
-        self.code_bias = nn.Parameter(torch.zeros(num_codes)) if bias else None  # (K,) or None
-        if not (jitter >= 0 and gumbel >= 0): raise ValueError(f"jitter and gumbel must be >= 0, got {jitter}, {gumbel}")
+        a = torch.as_tensor(scale, dtype=torch.float32).detach().clone()
+        if a.ndim or not (a.isfinite() and a > 0):
+            raise ValueError(f"scale must be a number > 0 and finite, got {scale!r}")
         if not 0 <= mix < 1: raise ValueError(f"mix must be in [0, 1), got {mix}")
-        self.jitter, self.gumbel, self.mix = float(jitter), float(gumbel), float(mix)
-        self.info = {}  # what it was fitted on and the figures before/after (set by the fits)
+        self.register_buffer("log_scale", a.log())  # ()
+        self.mix = float(mix)
+        self.info = {}  # what it was fitted on and the figures before/after (set by the fit)
 
     @property
-    def scale(self) -> Tensor: return self.log_scale.detach().exp()  # () or (N,), the values `lcdm_from_latents` reads
+    def scale(self) -> Tensor: return self.log_scale.exp()  # (), the value `lcdm_from_latents` reads
     @property
-    def bias(self) -> Tensor|None: return None if self.code_bias is None else self.code_bias.detach()  # (K,) or None
-    @property
-    def positions(self) -> int|None: return None if self.log_scale.ndim == 0 else len(self.log_scale)
-    @property
-    def augmented(self) -> bool: return bool(self.jitter or self.gumbel or self.mix)  # does train mode change the logits?
-    @property
-    def num_parameters(self) -> int: return sum(p.numel() for p in self.parameters())  # 1 or N scales, + K biases
-
-    def extra_repr(self) -> str:
-        a = f"scale={self.scale.item():.4g}" if self.positions is None else f"positions={self.positions}"
-        return f"{a}, num_codes={self.num_codes}, bias={self.bias is not None}, jitter={self.jitter}, gumbel={self.gumbel}, mix={self.mix}"
-
-def _initial_scale(scale, positions) -> Tensor:
-    "The initial scale as a () or (N,) fp32 tensor, checked."
-    a = torch.as_tensor(scale, dtype=torch.float32).detach().clone()
-    if a.ndim > 1 or not (a.isfinite() & (a > 0)).all():
-        raise ValueError(f"scale must be > 0 and finite, a number or an (N,) tensor, got {scale!r}")
-    if positions is None: return a
-    if not (isinstance(positions, int) and positions >= 1): raise ValueError(f"positions must be an int >= 1, got {positions!r}")
-    if a.ndim == 1 and a.shape != (positions,):
-        raise ValueError(f"scale must be a number or ({positions},) for positions={positions}, got {tuple(a.shape)}")
-    return a.expand(positions).clone()
+    def augmented(self) -> bool: return bool(self.mix)  # does train mode change the logits?
+    def extra_repr(self) -> str: return f"scale={self.scale.item():.4g}, mix={self.mix}"
 
 # %% ../nbs/03_calibration.ipynb #54797f2d
-def _scale_for(self:LogitCalibration, logits:Tensor, positions:Tensor|None) -> Tensor:
-    "The scale broadcastable to `logits`: () global, (N,1) for (B,N,K) logits, (T,1) for rows with `positions` (T,)."
-    a = self.log_scale.exp()                                  # differentiable, unlike `scale`
-    if self.positions is None: return a
-    if positions is not None: return a[positions][:, None]
-    if logits.ndim != 3 or logits.shape[1] != self.positions:
-        raise ValueError(f"logits must be (B,N,K) with N={self.positions} positions for a per-position scale, got {tuple(logits.shape)}")
-    return a[:, None]
-
-def _calibrate(self:LogitCalibration,
-               logits:Tensor, # (B,N,K) logits, or (T,K) rows of tokens with `positions`
-               positions:Tensor|None=None, # (T,) the token position of each row (per-position scale only)
-              ) -> Tensor: # fp32, the shape of `logits`
-    "`a * l + b` in fp32, differentiable, never augmented (what the fits optimise)."
-    l = logits.float() * _scale_for(self, logits, positions)
-    return l if self.code_bias is None else l + self.code_bias
+@patch
+def calibrate(self:LogitCalibration,
+              logits:Tensor, # (B,N,K) logits, or (T,K) token rows
+             ) -> Tensor: # fp32, the shape of `logits`
+    "`a * l` in fp32, never augmented."
+    return logits.float() * self.log_scale.exp()
 
 def context_mixture(logits:Tensor, # (B,N,K) logits of B images
                     partner:Tensor, # (B,N) int64: the token of the same image each token is mixed with
@@ -119,29 +64,27 @@ def context_mixture(logits:Tensor, # (B,N,K) logits of B images
     w = weight.clamp(1e-6, 1 - 1e-6)
     return torch.logaddexp(lp + torch.log1p(-w), other + w.log())
 
-def _augment(self:LogitCalibration, l:Tensor, generator:torch.Generator|None=None) -> Tensor: # (B,N,K) calibrated
-    "Temperature jitter (one factor exp(u) per image), Gumbel noise and the context mixture, as configured."
-    kw = dict(generator=generator, device=l.device)
-    if self.jitter: l = l * ((torch.rand(len(l), 1, 1, **kw) * 2 - 1) * self.jitter).exp()
-    if self.gumbel: l = l - self.gumbel * torch.rand(l.shape, **kw).clamp_min(1e-20).log().neg().log()
-    if self.mix:
-        B, N, _ = l.shape
-        l = context_mixture(l, torch.rand(B, N, **kw).argsort(-1), torch.rand(B, N, 1, **kw) * self.mix)
-    return l
+@patch
+def augment(self:LogitCalibration,
+            l:Tensor, # (B,N,K) calibrated logits
+            generator:torch.Generator|None=None, # seeds the pairing and the weights, on the logits' device
+           ) -> Tensor: # (B,N,K): the context mixture's log-probabilities (`l` itself when mix = 0)
+    "The context mixture: each token mixed with a random other token of its image, weight ~ U(0, mix)."
+    if not self.mix: return l
+    B, N, _ = l.shape; kw = dict(generator=generator, device=l.device)
+    return context_mixture(l, torch.rand(B, N, **kw).argsort(-1), torch.rand(B, N, 1, **kw) * self.mix)
 
-def _forward(self:LogitCalibration,
-             logits:Tensor, # (B,N,K) proxy logits
-             generator:torch.Generator|None=None, # seeds the augmentation (train mode only), on the logits' device
-            ) -> Tensor: # (B,N,K) fp32
-    "Calibrated logits `a * l + b`; in train mode with jitter/gumbel set, augmented."
-    check_logits(logits, num_codes=self.num_codes)
-    l = self.calibrate(logits)
+@patch
+def forward(self:LogitCalibration,
+            logits:Tensor, # (B,N,K) proxy logits
+            generator:torch.Generator|None=None, # seeds the mixture (train mode only), on the logits' device
+           ) -> Tensor: # (B,N,K) fp32
+    "Calibrated logits `a * l`; in train mode with `mix` > 0, context-mixed."
+    l = self.calibrate(check_logits(logits))
     return self.augment(l, generator) if self.training else l
 
-LogitCalibration.calibrate, LogitCalibration.augment, LogitCalibration.forward = _calibrate, _augment, _forward
-
 # %% ../nbs/03_calibration.ipynb #c857f777
-_FORMAT = "dcdd_nb.LogitCalibration/1"
+_FORMAT, _OLD_FORMAT = "dcdd_nb.LogitCalibration/2", "dcdd_nb.LogitCalibration/1"
 
 def _jsonable(x):
     "`x` with tensors and numpy numbers turned into Python numbers and lists (NaN into None), for `info`."
@@ -151,374 +94,47 @@ def _jsonable(x):
     if hasattr(x, "item"): x = x.item()
     return None if isinstance(x, float) and not math.isfinite(x) else x  # strict JSON has no NaN
 
-def _save(self:LogitCalibration, path:str|Path) -> Path: # a folder to write
-    "Write `calibration.json` (config, a global scale, `info`) and, if needed, `calibration.safetensors` (per-position scale, bias)."
+@patch
+def save(self:LogitCalibration, path:str|Path) -> Path: # a folder to write
+    "Write `calibration.json`: the scale (and its exact logarithm), `mix` and `info`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().float().contiguous().cpu() for k, v in self.state_dict().items() if v.ndim}
-    meta = dict(format=_FORMAT, positions=self.positions, num_codes=self.num_codes, bias=self.bias is not None,
-                jitter=self.jitter, gumbel=self.gumbel, mix=self.mix, info=_jsonable(self.info))
-    if self.positions is None: meta.update(log_scale=self.log_scale.item(), scale=self.scale.item())
+    meta = dict(format=_FORMAT, log_scale=self.log_scale.item(), scale=self.scale.item(), mix=self.mix,
+                info=_jsonable(self.info))
     (path / "calibration.json").write_text(json.dumps(meta, indent=1) + "\n")
-    (path / "calibration.safetensors").unlink(missing_ok=True)
-    if tensors: save_file(tensors, str(path / "calibration.safetensors"))
     return path
 
-def _load(cls, path:str|Path, # a folder written by `save`, or its calibration.json
-          device:str|torch.device="cpu") -> LogitCalibration:
-    "A `LogitCalibration` from `save`'s folder, in eval mode."
-    path = Path(path); folder = path.parent if path.suffix == ".json" else path
-    if not (folder / "calibration.json").is_file():
-        raise FileNotFoundError(f"path must be a LogitCalibration folder with calibration.json, not found in {folder}")
-    meta = json.loads((folder / "calibration.json").read_text())
-    if meta.get("format") != _FORMAT: raise ValueError(f"{folder / 'calibration.json'} is not a {_FORMAT} file")
-    cal = cls(positions=meta["positions"], num_codes=meta["num_codes"], bias=meta["bias"], jitter=meta["jitter"], gumbel=meta["gumbel"], mix=meta.get("mix", 0.0))
-    state = load_file(str(folder / "calibration.safetensors")) if (folder / "calibration.safetensors").is_file() else {}
-    if meta["positions"] is None: state["log_scale"] = torch.tensor(meta["log_scale"])
-    cal.load_state_dict(state); cal.info = meta["info"]
+def _removed_options(meta:dict) -> list[str]:
+    "What a format-1 calibration uses that `LogitCalibration` no longer has."
+    used = {"a scale per token position": meta.get("positions") is not None,
+            "a per-code bias": bool(meta.get("bias")),
+            "temperature jitter": bool(meta.get("jitter")), "Gumbel noise": bool(meta.get("gumbel"))}
+    return [k for k, v in used.items() if v]
+
+@patch(cls_method=True)
+def load(cls:LogitCalibration,
+         path:str|Path, # a folder written by `save`, or its calibration.json
+         device:str|torch.device="cpu") -> LogitCalibration:
+    "A `LogitCalibration` from `save`'s folder (or a format-1 one with a global scale and mix only), in eval mode."
+    path = Path(path); file = path if path.suffix == ".json" else path / "calibration.json"
+    if not file.is_file():
+        raise FileNotFoundError(f"path must be a LogitCalibration folder with calibration.json, "
+                                f"not found in {file.parent}")
+    meta = json.loads(file.read_text())
+    if meta.get("format") not in (_FORMAT, _OLD_FORMAT): raise ValueError(f"{file} is not a {_FORMAT} file")
+    if removed := _removed_options(meta):
+        raise ValueError(f"{file} uses {' and '.join(removed)}, which LogitCalibration no longer has "
+                         "(a global scale and mix only): refit it with fit_calibration")
+    cal = cls(mix=meta.get("mix", 0.0))
+    cal.load_state_dict(dict(log_scale=torch.tensor(meta["log_scale"]))); cal.info = meta["info"]
     return cal.to(device).eval()
 
-LogitCalibration.save, LogitCalibration.load = _save, classmethod(_load)
-
-# %% ../nbs/03_calibration.ipynb #29800535
-STATS = ("entropy", "p1", "margin")  # the per-token statistics, as in `dcdd_nb.lcdm.CodeDistribution`
-
-def token_stats(logits:Tensor, # (...,K) logits, any float dtype; -inf marks a masked code
-               ) -> dict[str, Tensor]: # each (...) fp32
-    "Per-token normalised entropy, largest probability p1 and margin p1 - p2, differentiable."
-    x = logits.float(); K = x.shape[-1]
-    lp = x.log_softmax(-1); p = lp.exp()
-    h = -(p * lp.masked_fill(p == 0, 0)).sum(-1)  # 0 log 0 = 0, gradients stay finite
-    top = p.topk(min(2, K), -1).values
-    p2 = top[..., 1] if K > 1 else torch.zeros_like(top[..., 0])
-    return dict(entropy=h / math.log(K) if K > 1 else torch.zeros_like(h), p1=top[..., 0], margin=top[..., 0] - p2)
-
-def token_kl(p_logits:Tensor, # (...,K) logits of p
-             q_logits:Tensor, # (...,K) logits of q
-            ) -> Tensor: # (...) fp32, in nats
-    "KL(p || q) per token; codes with p = 0 (e.g. -inf logits) add nothing."
-    lp, lq = p_logits.float().log_softmax(-1), q_logits.float().log_softmax(-1)
-    p = lp.exp()
-    return (p * (lp - lq).masked_fill(p == 0, 0)).sum(-1)
-
-# %% ../nbs/03_calibration.ipynb #3c02c851
-@dataclass
-class LogitStats:
-    "Per-token statistics of a set of logits, without the K-dim logits: what unpaired calibration matches."
-    entropy:Tensor # (T,) fp32 normalised entropy
-    p1:Tensor # (T,) fp32 largest probability
-    margin:Tensor # (T,) fp32 p1 - p2
-    num_codes:int # K of the logits they came from (the entropy is normalised by log K)
-    num_seen:int|None=None # tokens streamed; more than T when a reservoir subsampled them (None: T)
-
-    def __post_init__(self):
-        vals = [torch.as_tensor(getattr(self, s), dtype=torch.float32).flatten().cpu() for s in STATS]
-        if len({len(v) for v in vals}) != 1: raise ValueError(f"entropy, p1 and margin must have one value per token, got lengths {[len(v) for v in vals]}")
-        if not len(vals[0]): raise ValueError("LogitStats are empty: they need at least one token")
-        if not all(v.isfinite().all() for v in vals): raise ValueError("LogitStats must be finite")
-        self.entropy, self.p1, self.margin = vals
-        self.num_seen = len(self) if self.num_seen is None else int(self.num_seen)
-
-    def __len__(self) -> int: return len(self.entropy)
-    def __getitem__(self, stat:str) -> Tensor: return getattr(self, _check_stats([stat])[0])
-
-    def summary(self, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
-        "Mean, standard deviation and quantiles of each statistic (one row each)."
-        q = torch.tensor(quantiles)
-        rows = {s: dict(mean=self[s].mean().item(), std=self[s].std(unbiased=False).item(),
-                        **{f"q{v:g}": x.item() for v, x in zip(quantiles, self[s].quantile(q))}) for s in STATS}
-        return pd.DataFrame(rows).T.rename_axis("stat")
-
-def _check_stats(stats) -> tuple:
-    "`stats` as a tuple of names from `STATS`; ValueError naming `stats` otherwise."
-    stats = (stats,) if isinstance(stats, str) else tuple(stats)
-    if not stats or any(s not in STATS for s in stats): raise ValueError(f"stats must be a non-empty subset of {STATS}, got {stats!r}")
-    return stats
-
-# %% ../nbs/03_calibration.ipynb #38f6ea46
-def _stats_save(self:LogitStats, path:str|Path) -> Path: # a `.json` file, or a safetensors file (any other suffix)
-    "Write the statistics as JSON (readable) or safetensors (compact; K and the count in its metadata)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    meta = dict(num_codes=self.num_codes, num_seen=self.num_seen)
-    if path.suffix == ".json": path.write_text(json.dumps({**meta, **{s: self[s].tolist() for s in STATS}}) + "\n")
-    else: save_file({s: self[s].contiguous() for s in STATS}, str(path), {k: str(v) for k, v in meta.items()})
-    return path
-
-def _stats_load(cls, path:str|Path) -> LogitStats: # a file written by `save`
-    "Statistics from a `.json` or safetensors file written by `save`."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"path must be a LogitStats file (.json or .safetensors), not found: {path}")
-    if path.suffix == ".json": return cls(**json.loads(path.read_text()))
-    from safetensors import safe_open
-    with safe_open(str(path), "pt") as f: meta = f.metadata() or {}
-    return cls(**load_file(str(path)), num_codes=int(meta["num_codes"]), num_seen=int(meta["num_seen"]))
-
-LogitStats.save, LogitStats.load = _stats_save, classmethod(_stats_load)
-
-# %% ../nbs/03_calibration.ipynb #81058598
-@torch.no_grad()
-def _batch_stats(logits:Tensor, chunk_size:int) -> Tensor: # (B,N,K) -> (B*N,3) on the CPU
-    x = logits.reshape(-1, logits.shape[-1])
-    return torch.cat([torch.stack(list(token_stats(c).values()), -1).cpu() for c in x.split(chunk_size)])
-
-def _keep_smallest(keys:Tensor, n:int) -> Tensor:
-    "Indices of the n smallest keys (all of them if there are fewer), in ascending index order."
-    if len(keys) <= n: return torch.arange(len(keys))
-    return keys.topk(n, largest=False).indices.sort().values
-
-def collect_logit_stats(logits:Tensor|Iterable[Tensor], # (B,N,K) logits, or an iterable of such batches (e.g. a VLM run)
-                        max_tokens:int=100_000, # keep at most this many tokens: a uniform random subset beyond it
-                        seed:int=0, # seeds the reservoir
-                        chunk_size:int=4096, # tokens per `token_stats` call (extra memory ~ 3*chunk_size*K floats)
-                       ) -> LogitStats:
-    "Stream per-token entropy, p1 and margin from logits, keeping 3 floats per token and at most `max_tokens` tokens."
-    if not (isinstance(max_tokens, int) and max_tokens >= 1): raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
-    g, K, seen = torch.Generator().manual_seed(seed), None, 0
-    kept, keys = torch.empty(0, 3), torch.empty(0)  # (M,3) statistics and (M,) random priorities of the reservoir
-    for x in [logits] if isinstance(logits, Tensor) else logits:
-        check_logits(x, "logits", K, "the first batch has"); K = x.shape[-1]
-        s = _batch_stats(x, chunk_size); seen += len(s)
-        kept, keys = torch.cat([kept, s]), torch.cat([keys, torch.rand(len(s), generator=g)])
-        i = _keep_smallest(keys, max_tokens); kept, keys = kept[i], keys[i]  # bottom-k priorities: a uniform sample
-    if K is None or not len(kept): raise ValueError("logits hold no tokens: cannot collect statistics from nothing")
-    return LogitStats(*kept.T, num_codes=K, num_seen=seen)
-
-# %% ../nbs/03_calibration.ipynb #74da504b
-def wasserstein_1d(x:Tensor, # (n,) a sample
-                   y:Tensor, # (m,) another sample
-                  ) -> float:
-    "Exact W1 between two empirical 1-D distributions: the integral of |F_x - F_y|."
-    x, y = x.double().flatten().sort().values, y.double().flatten().sort().values
-    if not (len(x) and len(y)): raise ValueError("x and y must both be non-empty")
-    t = torch.cat([x, y]).sort().values  # (n+m,) breakpoints
-    Fx = torch.searchsorted(x, t[:-1], right=True) / len(x)
-    Fy = torch.searchsorted(y, t[:-1], right=True) / len(y)
-    return ((Fx - Fy).abs() * t.diff()).sum().item()
-
-def _quantiles(v:Tensor, levels:Tensor) -> Tensor:
-    "Quantiles of `v` at `levels` in [0,1], interpolated linearly like `torch.quantile` (which has a size limit)."
-    s = v.float().sort().values; pos = levels * (len(s) - 1)
-    lo = pos.floor().long().clamp(max=len(s) - 1); hi = (lo + 1).clamp(max=len(s) - 1)
-    return torch.lerp(s[lo], s[hi], (pos - lo).float())
-
-# %% ../nbs/03_calibration.ipynb #5fd5e689
-def _proxy_shape(proxy:Tensor, codebook:Tensor|None, temperature:float) -> tuple: # (B,N,K)
-    "The shape of the proxy logits `proxy` stands for (logits, or latents with `codebook`); ValueErrors for bad input."
-    if codebook is None:
-        if isinstance(proxy, Tensor) and proxy.ndim == 4: raise ValueError("latents (B,D,h,w) need their codebook: pass codebook=")
-        return tuple(check_logits(proxy, "proxy").shape)
-    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    B, _, h, w = check_latents(proxy, codebook, "latents").shape
-    return B, h * w, codebook.shape[0]
-
-def _check_codes(cal:LogitCalibration, K:int):
-    if cal.num_codes is not None and cal.num_codes != K:
-        raise ValueError(f"proxy logits have K={K} codes but the calibration has num_codes={cal.num_codes}")
-
-def _split(B:int, holdout:float, g:torch.Generator) -> tuple[Tensor, Tensor]:
-    "Image indices (fit, held out): a seeded `holdout` fraction of the B images (at least one when 0 < holdout and B > 1)."
-    if not 0 <= holdout < 1: raise ValueError(f"holdout must be a fraction in [0, 1), got {holdout!r}")
-    n = min(max(round(holdout * B), 1), B - 1) if holdout > 0 and B > 1 else 0
-    perm = torch.randperm(B, generator=g)
-    return perm[n:].sort().values, perm[:n].sort().values
-
-def _rows(images:Tensor, N:int, max_tokens:int, g:torch.Generator) -> tuple[Tensor, Tensor]: # (T,) image and position ids
-    "All tokens of `images`, or a seeded random `max_tokens` of them."
-    if not (isinstance(max_tokens, int) and max_tokens >= 1): raise ValueError(f"max_tokens must be an int >= 1, got {max_tokens!r}")
-    b, n = images.repeat_interleave(N), torch.arange(N).repeat(len(images))
-    if len(b) <= max_tokens: return b, n
-    i = torch.randperm(len(b), generator=g)[:max_tokens].sort().values
-    return b[i], n[i]
-
-# %% ../nbs/03_calibration.ipynb #a6a73b2c
-@dataclass
-class _Tokens:
-    "T chosen tokens (image b, position n) whose proxy logits are built a chunk at a time, never all (T,K) at once."
-    proxy:Tensor # (B,N,K) proxy logits, or (B,D,h,w) latents with `codebook`
-    codebook:Tensor|None # (K,D)
-    temperature:float # T of -||z - c||^2 / T
-    b:Tensor # (T,) image ids
-    n:Tensor # (T,) token positions
-    images:int # how many images the tokens come from
-
-    def __len__(self) -> int: return len(self.b)
-    def rows(self, x:Tensor, i:int, j:int) -> Tensor: # (j-i,K) fp32 rows of a (B,N,K) tensor, e.g. the VLM's logits
-        return x[self.b[i:j].to(x.device), self.n[i:j].to(x.device)].float()
-    def logits(self, i:int, j:int) -> Tensor: # (j-i,K) fp32 proxy logits of tokens i..j-1
-        if self.codebook is None: return self.rows(self.proxy, i, j)
-        zt = tokens(self.proxy)[self.b[i:j].to(self.proxy.device), self.n[i:j].to(self.proxy.device)]  # (j-i,D)
-        return sq_dists(zt, self.codebook).div_(-self.temperature)
-
-def _tokens(proxy, codebook, temperature, shape:tuple, holdout:float, max_tokens:int, seed:int) -> list[_Tokens]:
-    "The tokens to fit on and the held-out ones: a seeded `holdout` fraction of the images, at most `max_tokens` tokens each."
-    g = torch.Generator().manual_seed(seed)
-    return [_Tokens(proxy, codebook, temperature, *_rows(imgs, shape[1], max_tokens, g), len(imgs)) for imgs in _split(shape[0], holdout, g)]
-
-def _chunks(tok:_Tokens, cal:LogitCalibration|None, chunk_size:int, vlm:Tensor|None=None):
-    "Yield (calibrated proxy logits (t,K), the VLM's rows (t,K) or None), chunk by chunk, on the calibration's device."
-    if not (isinstance(chunk_size, int) and chunk_size >= 1): raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
-    dev = tok.proxy.device if cal is None else cal.log_scale.device
-    for i in range(0, len(tok), chunk_size):
-        j = min(i + chunk_size, len(tok)); l = tok.logits(i, j).to(dev)
-        yield (l if cal is None else cal.calibrate(l, tok.n[i:j].to(dev))), (None if vlm is None else tok.rows(vlm, i, j).to(dev))
-
-@torch.no_grad()
-def _token_values(tok:_Tokens, cal:LogitCalibration|None, chunk_size:int, vlm:Tensor|None=None) -> dict: # (T,) each, CPU
-    "Per token: statistics of the calibrated proxy logits; with `vlm`, also the VLM's statistics and the KL both ways."
-    parts = []
-    for c, v in _chunks(tok, cal, chunk_size, vlm):
-        d = token_stats(c)
-        if v is not None: d.update(forward_kl=token_kl(v, c), reverse_kl=token_kl(c, v), **{f"vlm_{k}": x for k, x in token_stats(v).items()})
-        parts.append(d)
-    return {k: torch.cat([p[k] for p in parts]).cpu() for k in parts[0]} if parts else {}
-
-def _means(values:dict, prefix:str="") -> dict:
-    "Mean of each statistic in `values` (NaN where there are none)."
-    return {s: values[prefix + s].mean().item() if prefix + s in values else math.nan for s in STATS}
-
-# %% ../nbs/03_calibration.ipynb #80bd14ae
-class _Diverged(Exception): pass
-
-def _minimise(cal:LogitCalibration, loss_and_grad, # () -> float: the loss, its gradient accumulated in the parameters
-              steps:int, optimizer:str, lr:float|None, what:str) -> list[float]: # the losses evaluated
-    "Minimise by full-batch L-BFGS or Adam; on a non-finite loss or parameter restore the parameters and raise."
-    if optimizer not in ("lbfgs", "adam"): raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
-    if not (isinstance(steps, int) and steps >= 1): raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    params, saved, losses = list(cal.parameters()), copy.deepcopy(cal.state_dict()), []
-    def closure():
-        opt.zero_grad(); loss = loss_and_grad()
-        if not math.isfinite(loss): raise _Diverged(f"loss {loss}")
-        losses.append(loss)
-        return loss
-    try:
-        if optimizer == "lbfgs":
-            opt = torch.optim.LBFGS(params, lr=lr or 1.0, max_iter=steps, history_size=20, line_search_fn="strong_wolfe",
-                                    tolerance_grad=1e-9, tolerance_change=1e-12)
-            opt.step(closure)
-        else:
-            opt = torch.optim.Adam(params, lr=lr or 0.05)
-            for _ in range(steps): closure(); opt.step()
-        if not all(p.isfinite().all() for p in params): raise _Diverged("parameters")
-    except _Diverged as e:
-        cal.load_state_dict(saved)
-        raise FloatingPointError(f"{what} diverged after {len(losses)} loss evaluations ({e}); the calibration is unchanged: "
-                                 "try optimizer='adam' with a smaller lr") from None
-    return losses
-
-@torch.no_grad()
-def _center_bias(cal:LogitCalibration):
-    "Shift b to mean 0: softmax ignores a constant added to every logit, so b is only defined up to one."
-    if cal.code_bias is not None: cal.code_bias -= cal.code_bias.mean()
-
-def _scale_info(cal:LogitCalibration) -> dict:
-    a = cal.scale
-    return dict(scale=a.mean().item()) if cal.positions is None else dict(scale=a.mean().item(), scale_min=a.min().item(), scale_max=a.max().item())
-
-# %% ../nbs/03_calibration.ipynb #1a125893
-PAIRED = ("forward_kl", "reverse_kl")  # KL(p_vlm || p_cal) and KL(p_cal || p_vlm)
-
-def _check_paired(shape:tuple, vlm_logits:Tensor, objective:str, name:str="vlm_logits"):
-    "ValueErrors naming `name` unless `vlm_logits` fit proxy logits of `shape` (B,N,K) and `objective`."
-    if objective not in PAIRED: raise ValueError(f"objective must be one of {PAIRED}, got {objective!r}")
-    check_logits(vlm_logits, name, shape[-1], "the proxy logits have")
-    if tuple(vlm_logits.shape[:2]) != tuple(shape[:2]):
-        raise ValueError(f"{name} (teacher-forced) must be (B,N,K) for the same {tuple(shape[:2])} tokens as the proxy, got {tuple(vlm_logits.shape)}")
-    if objective == "reverse_kl" and vlm_logits.isneginf().any():
-        raise ValueError(f"{name} have -inf (masked) codes, where KL(p_cal || p_vlm) is infinite: use logits before top-k masking")
-
-def _paired_loss(objective:str, tok:_Tokens, cal:LogitCalibration, vlm:Tensor, chunk_size:int) -> float:
-    "Mean KL over the tokens, its gradient accumulated in the calibration's parameters chunk by chunk."
-    total = 0.0
-    for c, v in _chunks(tok, cal, chunk_size, vlm):
-        loss = (token_kl(v, c) if objective == "forward_kl" else token_kl(c, v)).sum() / len(tok)
-        loss.backward(); total += loss.item()
-    return total
-
-# %% ../nbs/03_calibration.ipynb #1121d0c6
-def fit_paired(calibration:LogitCalibration, # fitted in place
-               proxy:Tensor, # (B,N,K) proxy logits, or (B,D,h,w) latents when `codebook` is given
-               vlm_logits:Tensor, # (B,N,K) the VLM's teacher-forced logits on the same images' token ids
-               codebook:Tensor|None=None, # (K,D): `proxy` holds latents, whose proxy logits are -||z - c||^2 / temperature
-               temperature:float=1.0, # T of the proxy logits (with `codebook`)
-               objective:str="forward_kl", # "forward_kl": KL(p_vlm || p_cal); "reverse_kl": KL(p_cal || p_vlm)
-               holdout:float=0.2, # fraction of the images held out of the fit, for the held-out KL
-               max_tokens:int=50_000, # fit on at most this many tokens (a seeded random subset)
-               steps:int=100, # L-BFGS iterations or Adam steps
-               optimizer:str="lbfgs", # "lbfgs" (full batch, strong Wolfe line search) or "adam"
-               lr:float|None=None, # None: 1 for L-BFGS, 0.05 for Adam
-               seed:int=0, # seeds the hold-out split and the token subset
-               chunk_size:int=4096, # tokens per chunk: extra memory about 10 * chunk_size * K floats
-              ) -> dict: # the figures, also stored as `calibration.info`
-    "Fit the calibration to teacher-forced VLM logits by the mean per-token KL; report it before/after, fitted and held out."
-    shape = _proxy_shape(proxy, codebook, temperature)
-    _check_paired(shape, vlm_logits, objective); _check_codes(calibration, shape[-1])
-    fit, held = _tokens(proxy, codebook, temperature, shape, holdout, max_tokens, seed)
-    values = lambda cal: [_token_values(t, cal, chunk_size, vlm_logits) for t in (fit, held)]
-    (fb, hb), t0 = values(None), time.time()
-    losses = _minimise(calibration, lambda: _paired_loss(objective, fit, calibration, vlm_logits, chunk_size), steps, optimizer, lr, "fit_paired")
-    _center_bias(calibration)
-    fa, ha = values(calibration)
-    kl = lambda d: d[objective].mean().item() if d else math.nan
-    calibration.info = dict(loss=objective, optimizer=optimizer, evaluations=len(losses), seconds=round(time.time() - t0, 3),
-                            images=fit.images, heldout_images=held.images, tokens=len(fit), heldout_tokens=len(held),
-                            num_codes=shape[-1], temperature=temperature if codebook is not None else None,
-                            kl_before=kl(fb), kl_after=kl(fa), heldout_kl_before=kl(hb), heldout_kl_after=kl(ha),
-                            stats=dict(vlm=_means(fb, "vlm_"), before=_means(fb), after=_means(fa)), **_scale_info(calibration))
-    return calibration.info
-
-# %% ../nbs/03_calibration.ipynb #981a64d6
-def _check_unpaired(cal:LogitCalibration, K:int, vlm_stats, name:str="vlm_stats"):
-    if not isinstance(vlm_stats, LogitStats): raise ValueError(f"{name} must be LogitStats (see collect_logit_stats), got {type(vlm_stats).__name__}")
-    if vlm_stats.num_codes != K:
-        raise ValueError(f"proxy logits have K={K} codes but {name} come from logits with K={vlm_stats.num_codes}")
-    if cal.positions is not None:
-        raise ValueError(f"fit_unpaired fits a global scale: LogitStats pool all positions, so a per-position calibration (positions={cal.positions}) is not identified")
-
-def _stats_loss(cal:LogitCalibration, tok:_Tokens, targets:dict, chunk_size:int) -> float:
-    "Sum over statistics of W2^2 to the targets' quantiles (T,); its gradient accumulated in two passes over the chunks."
-    dev = cal.log_scale.device
-    s = {k: v.to(dev).requires_grad_() for k, v in _token_values(tok, cal, chunk_size).items() if k in targets}  # (T,) each
-    loss = sum((s[k].sort().values - q).pow(2).mean() for k, q in targets.items())
-    loss.backward()                                                 # d loss / d statistic, for every token
-    for i, (c, _) in enumerate(_chunks(tok, cal, chunk_size)):      # then through the statistics into the parameters
-        st, sl = token_stats(c), slice(i * chunk_size, i * chunk_size + len(c))
-        torch.autograd.backward([st[k] for k in targets], [s[k].grad[sl] for k in targets])
-    return loss.item()
-
-# %% ../nbs/03_calibration.ipynb #04f5b489
-def fit_unpaired(calibration:LogitCalibration, # a global-scale calibration, fitted in place
-                 proxy:Tensor, # (B,N,K) proxy logits of real images, or (B,D,h,w) latents when `codebook` is given
-                 vlm_stats:LogitStats, # statistics of the logits the VLM produced while generating
-                 codebook:Tensor|None=None, # (K,D): `proxy` holds latents, whose proxy logits are -||z - c||^2 / temperature
-                 temperature:float=1.0, # T of the proxy logits (with `codebook`)
-                 stats=STATS, # which statistics to match
-                 holdout:float=0.2, # fraction of the images left out (the same split as `fit_paired`, for `calibration_report`)
-                 max_tokens:int=50_000, # fit on at most this many proxy tokens (a seeded random subset)
-                 steps:int=100, # L-BFGS iterations or Adam steps
-                 optimizer:str="lbfgs", # "lbfgs" or "adam"
-                 lr:float|None=None, # None: 1 for L-BFGS, 0.05 for Adam
-                 seed:int=0, # seeds the hold-out split and the token subset
-                 chunk_size:int=4096, # tokens per chunk: extra memory about 10 * chunk_size * K floats
-                ) -> dict: # the figures, also stored as `calibration.info`
-    "Fit the calibration so that the per-token statistics of calibrated proxy logits match the VLM's, quantile by quantile."
-    stats, shape = _check_stats(stats), _proxy_shape(proxy, codebook, temperature)
-    _check_unpaired(calibration, shape[-1], vlm_stats); _check_codes(calibration, shape[-1])
-    tok = _tokens(proxy, codebook, temperature, shape, holdout, max_tokens, seed)[0]
-    levels = (torch.arange(len(tok)) + 0.5) / len(tok)
-    targets = {s: _quantiles(vlm_stats[s], levels).to(calibration.log_scale.device) for s in stats}  # (T,) each
-    vb, t0 = _token_values(tok, None, chunk_size), time.time()
-    losses = _minimise(calibration, lambda: _stats_loss(calibration, tok, targets, chunk_size), steps, optimizer, lr, "fit_unpaired")
-    _center_bias(calibration)
-    va = _token_values(tok, calibration, chunk_size)
-    w1 = {f"w1_{s}_{when}": wasserstein_1d(v[s], vlm_stats[s]) for when, v in (("before", vb), ("after", va)) for s in STATS}
-    calibration.info = dict(loss="quantiles:" + ",".join(stats), optimizer=optimizer, evaluations=len(losses),
-                            seconds=round(time.time() - t0, 3), images=tok.images, tokens=len(tok), vlm_tokens=len(vlm_stats),
-                            num_codes=shape[-1], temperature=temperature if codebook is not None else None, **w1,
-                            stats=dict(vlm={s: vlm_stats[s].mean().item() for s in STATS}, before=_means(vb), after=_means(va)),
-                            **_scale_info(calibration))
-    return calibration.info
+def load_calibration(path:str|Path|None, # a folder written by `LogitCalibration.save`; None or "": no calibration
+                    ) -> LogitCalibration|None:
+    "A saved `LogitCalibration` in eval mode, or None when there is no path."
+    return None if path is None or str(path) == "" else LogitCalibration.load(path)
 
 # %% ../nbs/03_calibration.ipynb #e5eda204
-MIX_STATS = ("entropy", "dispersion")  # what `fit_mixture` matches: normalised entropy, dispersion / total code variance
+MIX_STATS = ("entropy", "dispersion")  # what `fit_mixture` matches: entropy, dispersion / total code variance
 
 def mixture_stats(logits:Tensor, # (B,N,K) logits
                   codebook:Tensor, # (K,D)
@@ -527,164 +143,139 @@ def mixture_stats(logits:Tensor, # (B,N,K) logits
     "Per-token entropy and code dispersion (a fraction of the codebook's total variance) of `logits`."
     cb = codebook.float().to(logits.device)
     total = (cb - cb.mean(0)).pow(2).sum(-1).mean()
-    parts = [lcdm_dense(logits[i:i + images_per_chunk].float(), cb) for i in range(0, len(logits), images_per_chunk)]
+    parts = [lcdm_dense(logits[i:i + images_per_chunk].float(), cb)
+             for i in range(0, len(logits), images_per_chunk)]
     return {"entropy": torch.cat([d.entropy.flatten() for d in parts]).cpu(),
             "dispersion": torch.cat([(d.dispersion / total).flatten() for d in parts]).cpu()}
 
-def _proxy_stats(z:Tensor, codebook:Tensor, temperature:float, transform, images_per_chunk:int=16) -> dict:
-    "`mixture_stats` of `transform(proxy logits, image slice)` for latents `z`, built `images_per_chunk` images at a time."
-    parts = [mixture_stats(transform(proxy_logits(z[i:i + images_per_chunk], codebook, temperature), slice(i, i + images_per_chunk)), codebook)
+def _proxy_stats(z:Tensor, codebook:Tensor, proxy_temperature:float, transform, images_per_chunk:int=16) -> dict:
+    "`mixture_stats` of `transform(proxy logits, image slice)` for latents `z`, a few images at a time."
+    parts = [mixture_stats(transform(proxy_logits(z[i:i + images_per_chunk], codebook, proxy_temperature),
+                                     slice(i, i + images_per_chunk)), codebook)
              for i in range(0, len(z), images_per_chunk)]
     return {s: torch.cat([p[s] for p in parts]) for s in MIX_STATS}
 
 def _mixture_loss(stats:dict, target:dict) -> float:
     return sum(wasserstein_1d(stats[s], target[s]) for s in MIX_STATS)
 
-def fit_mixture(calibration:LogitCalibration, # a global-scale calibration without bias; its scale and `mix` are set in place
-                latents:Tensor, # (B,D,h,w) latents of real images
+def _check_temperature(proxy_temperature):
+    if not (isinstance(proxy_temperature, (int, float)) and proxy_temperature > 0):
+        raise ValueError(f"proxy_temperature must be a number > 0, got {proxy_temperature!r}")
+
+# %% ../nbs/03_calibration.ipynb #72efb566
+def fit_mixture(latents:Tensor, # (B,D,h,w) latents of real images
                 generated_logits:Tensor, # (M,N,K) logits the VLM produced while generating (a sample is enough)
                 codebook:Tensor, # (K,D)
-                temperature:float=1.0, # T0 of the proxy logits
+                proxy_temperature:float=1.0, # T0 of the proxy logits -||z - c||^2 / T0
                 mixes=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), # the grid of `mix`
                 scale_range:tuple=(1 / 8, 8.0), # the scales searched (a geometric grid, refined around the best)
                 images:int=128, # fit on at most this many real and generated images (a seeded subset)
                 seed:int=0, # seeds the subset and the mixture's draws
-                images_per_chunk:int=16, # proxy logits are built this many images at a time: extra memory ~ 6 * images_per_chunk * N * K floats
-               ) -> dict: # the figures, also stored as `calibration.info`
-    "Fit the scale and the context mixture so that entropy and code dispersion of mixed proxy logits match the VLM's."
-    if calibration.positions is not None or calibration.bias is not None:
-        raise ValueError("fit_mixture fits a global scale without a per-code bias: pass LogitCalibration()")
-    check_latents(latents, codebook); K = codebook.shape[0]
-    if generated_logits.ndim != 3 or generated_logits.shape[-1] != K:
-        raise ValueError(f"generated_logits must be (M,N,K) with K={K} codes, got {tuple(generated_logits.shape)}")
-    if not all(0 <= m < 1 for m in mixes) or not mixes: raise ValueError(f"mixes must be values in [0, 1), got {mixes!r}")
+                images_per_chunk:int=16, # proxy logits this many images at a time: extra memory ~ 6*that*N*K floats
+               ) -> LogitCalibration: # in eval mode on the latents' device; `info` holds the figures before/after
+    "Fit the scale and the context mixture so that entropy and code dispersion of the proxy match the VLM's."
+    check_latents(latents, codebook, "latents"); K = codebook.shape[0]; _check_temperature(proxy_temperature)
+    check_logits(generated_logits, "generated_logits", K)
+    if not mixes or not all(0 <= m < 1 for m in mixes):
+        raise ValueError(f"mixes must be values in [0, 1), got {mixes!r}")
     g = torch.Generator().manual_seed(seed)
     z = latents[torch.randperm(len(latents), generator=g)[:images]]                         # (B,D,h,w)
     target = mixture_stats(generated_logits[torch.randperm(len(generated_logits), generator=g)[:images]], codebook)
     B, N = len(z), z.shape[-2] * z.shape[-1]
     pair, u = torch.rand(B, N, generator=g).argsort(-1).to(z.device), torch.rand(B, N, 1, generator=g).to(z.device)
-    stats = lambda a, m: _proxy_stats(z, codebook, temperature, images_per_chunk=images_per_chunk,  # calibrated, mixed proxy logits
-                                      transform=lambda l, s: context_mixture(a * l, pair[s], u[s] * m) if m else a * l)
+    stats = lambda a, m: _proxy_stats(z, codebook, proxy_temperature, images_per_chunk=images_per_chunk,
+                                      transform=lambda l, s: context_mixture(a * l, pair[s], u[s] * m) if m
+                                                             else a * l)
     loss = lambda a, m: _mixture_loss(stats(a, m), target)
     t0, lo, hi = time.time(), math.log(scale_range[0]), math.log(scale_range[1])
     coarse, step = torch.linspace(lo, hi, 17).exp().tolist(), (hi - lo) / 16
     def best_scale(m):  # the coarse grid, then a finer one around its best point
         b = min((loss(a, m), a) for a in coarse)
-        return min([b] + [(loss(a, m), a) for a in torch.linspace(math.log(b[1]) - step, math.log(b[1]) + step, 11).exp().tolist()])
+        fine = torch.linspace(math.log(b[1]) - step, math.log(b[1]) + step, 11).exp().tolist()
+        return min([b] + [(loss(a, m), a) for a in fine])
     _, a, m = min((*best_scale(m), m) for m in mixes)
     before, after = stats(1.0, 0.0), stats(a, m)
-    with torch.no_grad(): calibration.log_scale.fill_(math.log(a))
-    calibration.mix = float(m)
-    calibration.info = dict(loss="W1:" + "+".join(MIX_STATS), mix=m, images=B, tokens=B * N, vlm_tokens=len(target["entropy"]),
-                            num_codes=K, temperature=temperature, seconds=round(time.time() - t0, 3),
-                            **{f"w1_{s}_{w}": wasserstein_1d(v[s], target[s]) for w, v in (("before", before), ("after", after)) for s in MIX_STATS},
-                            stats=dict(vlm={s: target[s].mean().item() for s in MIX_STATS}, before={s: before[s].mean().item() for s in MIX_STATS},
-                                       after={s: after[s].mean().item() for s in MIX_STATS}), **_scale_info(calibration))
-    return calibration.info
+    cal = LogitCalibration(mix=m).to(latents.device)
+    cal.log_scale.fill_(math.log(a))
+    mean = lambda v: {s: v[s].mean().item() for s in MIX_STATS}
+    cal.info = dict(loss="W1:" + "+".join(MIX_STATS), mix=m, images=B, tokens=B * N,
+                    vlm_tokens=len(target["entropy"]),
+                    num_codes=K, proxy_temperature=proxy_temperature, seconds=round(time.time() - t0, 3),
+                    **{f"w1_{s}_{w}": wasserstein_1d(v[s], target[s])
+                       for w, v in (("before", before), ("after", after))
+                       for s in MIX_STATS},
+                    stats=dict(vlm=mean(target), before=mean(before), after=mean(after)), scale=cal.scale.item())
+    return cal.eval()
 
-# %% ../nbs/03_calibration.ipynb #682a27fd
-OBJECTIVES = {  # name -> how `fit_calibration` fits it
-    "none": dict(),                                                    # identity: a = 1, no bias
-    "forward_kl": dict(fit="paired", objective="forward_kl"),          # global scale, KL(p_vlm || p_cal)
-    "reverse_kl": dict(fit="paired", objective="reverse_kl"),          # global scale, KL(p_cal || p_vlm)
-    "forward_kl+bias": dict(fit="paired", objective="forward_kl", bias=True),  # global scale + per-code bias
-    "per_position": dict(fit="paired", objective="forward_kl", per_position=True),  # one scale per token position
-    "stats": dict(fit="unpaired", stats=STATS),                         # entropy, p1 and margin quantiles
-    "entropy": dict(fit="unpaired", stats=("entropy",)),                # entropy quantiles only
-    "mixture": dict(fit="mixture"),                                     # scale + context mixture: entropy and dispersion
-}
+# %% ../nbs/03_calibration.ipynb #ef47c6bd
+OBJECTIVES = ("none", "mixture")  # no calibration, or `fit_mixture`
 
-def fit_calibration(objective:str, # a key of `OBJECTIVES`
-                    latents:Tensor, # (B,D,h,w) latents of real images (or (B,N,K) proxy logits when `codebook` is None)
-                    codebook:Tensor|None=None, # (K,D) the tokenizer's codebook
-                    temperature:float=1.0, # T0 of the proxy logits -||z - c||^2 / T0
-                    teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on these images' token ids (paired objectives)
-                    generated_stats:LogitStats|None=None, # statistics of generated logits (unpaired objectives)
-                    generated_logits:Tensor|None=None, # (M,N,K) a sample of generated logits ("mixture")
-                    positions:int|None=None, # N for "per_position" (None: the latents' h*w)
-                    seed:int=0, # seeds the fit's hold-out split and token subset
-                    **kwargs, # passed to `fit_paired` / `fit_unpaired` (holdout, steps, max_tokens, optimizer, ...)
-                   ) -> LogitCalibration: # fitted, in eval mode; `info` holds the figures and `objective`
-    "Fit a `LogitCalibration` with one of the named objectives: the one entry point for experiments and the CLI."
-    if objective not in OBJECTIVES: raise ValueError(f"objective must be one of {list(OBJECTIVES)}, got {objective!r}")
-    spec, (_, N, K) = OBJECTIVES[objective], _proxy_shape(latents, codebook, temperature)
-    cal = LogitCalibration(positions=(positions or N) if spec.get("per_position") else None, num_codes=K,
-                           bias=spec.get("bias", False)).to(latents.device)
-    if spec.get("fit") == "paired":
-        if teacher_forced_logits is None: raise ValueError(f"objective {objective!r} needs teacher_forced_logits")
-        fit_paired(cal, latents, teacher_forced_logits, codebook, temperature, spec["objective"], seed=seed, **kwargs)
-    elif spec.get("fit") == "unpaired":
-        if generated_stats is None: raise ValueError(f"objective {objective!r} needs generated_stats")
-        fit_unpaired(cal, latents, generated_stats, codebook, temperature, spec["stats"], seed=seed, **kwargs)
-    elif spec.get("fit") == "mixture":
-        if generated_logits is None or codebook is None: raise ValueError(f"objective {objective!r} needs generated_logits and a codebook")
-        fit_mixture(cal, latents, generated_logits, codebook, temperature, seed=seed, **kwargs)
+def fit_calibration(objective:str, # one of `OBJECTIVES`
+                    latents:Tensor, # (B,D,h,w) latents of real images
+                    codebook:Tensor, # (K,D) the tokenizer's codebook
+                    proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
+                    generated_logits:Tensor|None=None, # (M,N,K) logits the VLM generated (for "mixture")
+                    seed:int=0, # seeds the fit's subset and draws
+                    **kwargs, # passed to `fit_mixture`: mixes, scale_range, images, images_per_chunk
+                   ) -> LogitCalibration: # in eval mode; `info` holds `objective` and the fit's figures
+    "A `LogitCalibration` by name: the identity for 'none', `fit_mixture` for 'mixture'."
+    if objective not in OBJECTIVES: raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    check_latents(latents, codebook, "latents"); _check_temperature(proxy_temperature)
+    if objective == "none":
+        if kwargs: raise ValueError(f"objective 'none' fits nothing: it takes no fit options, got {sorted(kwargs)}")
+        cal = LogitCalibration().to(latents.device)
+    else:
+        if generated_logits is None: raise ValueError(f"objective {objective!r} needs generated_logits")
+        cal = fit_mixture(latents, generated_logits, codebook, proxy_temperature, seed=seed, **kwargs)
     cal.info = dict(objective=objective, **cal.info)
     return cal.eval()
 
-# %% ../nbs/03_calibration.ipynb #3531bc2e
-def _report_tokens(proxy, codebook, temperature, shape:tuple, holdout:float, max_tokens:int, seed:int) -> _Tokens:
-    "Tokens of the images the fits held out with this `holdout` and `seed` (all images when holdout = 0)."
-    if holdout == 0: return _Tokens(proxy, codebook, temperature, *_rows(torch.arange(shape[0]), shape[1], max_tokens, torch.Generator().manual_seed(seed)), shape[0])
-    held = _tokens(proxy, codebook, temperature, shape, holdout, max_tokens, seed)[1]
-    if not held.images: raise ValueError(f"holdout={holdout} of B={shape[0]} images leaves none to report on: give more images or holdout=0")
-    return held
+# %% ../nbs/03_calibration.ipynb #dcafdefe
+def _kl(p_logits:Tensor, q_logits:Tensor) -> Tensor: # (...,K) each -> (...) fp32 nats
+    "KL(p || q) per token; codes with p = 0 add nothing."
+    lp, lq = p_logits.float().log_softmax(-1), q_logits.float().log_softmax(-1); p = lp.exp()
+    return (p * (lp - lq).masked_fill(p == 0, 0)).sum(-1)
 
+@torch.no_grad()
 def calibration_report(calibration:LogitCalibration|None, # a calibration (None: the raw proxy logits)
-                       latents:Tensor, # (B,D,h,w) latents of real images (or (B,N,K) proxy logits when `codebook` is None)
-                       codebook:Tensor|None=None, # (K,D) the tokenizer's codebook
-                       temperature:float=1.0, # T0 of the proxy logits
-                       teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on these images' token ids
-                       generated_stats:LogitStats|None=None, # statistics of generated logits
-                       generated_logits:Tensor|None=None, # (M,N,K) generated logits: adds W1 of entropy and dispersion with the augmentation on
-                       holdout:float=0.2, # report on the images the fits held out (same holdout and seed); 0: on all images
-                       max_tokens:int=50_000, # evaluate on at most this many tokens
-                       seed:int=0, # the fits' seed (it fixes the split) and the token subset's
-                       chunk_size:int=4096, # tokens per chunk: extra memory about 10 * chunk_size * K floats
+                       latents:Tensor, # (B,D,h,w) latents of real images
+                       codebook:Tensor, # (K,D) the tokenizer's codebook
+                       proxy_temperature:float, # T0 of the proxy logits
+                       generated_logits:Tensor, # (M,N,K) logits the VLM produced while generating
+                       teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on the latents' token ids
+                       images:int=128, # report on at most this many real and generated images (a seeded subset)
+                       seed:int=0, # seeds the subsets and the mixture's draws
+                       images_per_chunk:int=16, # proxy logits this many images at a time
                       ) -> dict: # one row of a comparison table
-    "Held-out mean KL (both ways) to teacher-forced logits and W1 of entropy, p1 and margin to generated ones, of calibrated proxy logits."
-    cal = calibration if calibration is not None else LogitCalibration()
-    shape = _proxy_shape(latents, codebook, temperature); _check_codes(cal, shape[-1])
-    if teacher_forced_logits is not None: _check_paired(shape, teacher_forced_logits, "forward_kl", "teacher_forced_logits")
-    if generated_stats is not None: _check_unpaired(LogitCalibration(), shape[-1], generated_stats, "generated_stats")
-    tok = _report_tokens(latents, codebook, temperature, shape, holdout, max_tokens, seed)
-    v = _token_values(tok, cal, chunk_size, teacher_forced_logits)
-    out = dict(objective=cal.info.get("objective", "none"), **_scale_info(cal), mix=cal.mix, tokens=len(tok), **{f"mean_{k}": v[k].mean().item() for k in STATS})
-    if teacher_forced_logits is not None: out.update(forward_kl=v["forward_kl"].mean().item(), reverse_kl=v["reverse_kl"].mean().item())
-    if generated_stats is not None: out.update({f"w1_{k}": wasserstein_1d(v[k], generated_stats[k]) for k in STATS})
-    if generated_logits is not None and codebook is not None: out.update(_augmented_w1(cal, latents, codebook, temperature, generated_logits, seed))
-    return out
-
-def _augmented_w1(cal:LogitCalibration, latents:Tensor, codebook:Tensor, temperature:float, generated:Tensor, seed:int,
-                  images:int=128) -> dict:
-    "W1 of entropy and dispersion between the calibrated proxy logits as training sees them (augmented) and generated logits."
+    "W1 of entropy and dispersion to generated logits before/after calibration (as trained); KL to teacher-forced."
+    cal = LogitCalibration().to(latents.device) if calibration is None else calibration
+    B, _, h, w = check_latents(latents, codebook, "latents").shape; K = codebook.shape[0]
+    _check_temperature(proxy_temperature)
+    check_logits(generated_logits, "generated_logits", K)
+    tf = teacher_forced_logits
+    if tf is not None and tuple(check_logits(tf, "teacher_forced_logits", K).shape[:2]) != (B, h * w):
+        raise ValueError(f"teacher_forced_logits must be (B,N,K) for the latents' {(B, h * w)} tokens, "
+                         f"got {tuple(tf.shape)}")
     g = torch.Generator().manual_seed(seed + 1)
-    z, aug = latents[torch.randperm(len(latents), generator=g)[:images]], torch.Generator(latents.device).manual_seed(seed)
-    with torch.no_grad(): a = _proxy_stats(z, codebook, temperature, lambda l, s: cal.augment(cal.calibrate(l), aug))
-    b = mixture_stats(generated[torch.randperm(len(generated), generator=g)[:images]], codebook)
-    return {f"w1_{s}_trained": wasserstein_1d(a[s], b[s]) for s in MIX_STATS}
-
-# %% ../nbs/03_calibration.ipynb #cdb97783
-def stats_frame(sources:dict, # label -> LogitStats (or (B,N,K) logits)
-               ) -> pd.DataFrame: # columns source, entropy, p1, margin
-    "One long table of per-token statistics from several sources, for plots."
-    def frame(name, s):
-        s = s if isinstance(s, LogitStats) else collect_logit_stats(s)
-        return pd.DataFrame({k: s[k].numpy() for k in STATS}).assign(source=name)
-    return pd.concat([frame(k, v) for k, v in sources.items()], ignore_index=True)
-
-def plot_stats(sources:dict, # label -> LogitStats or (B,N,K) logits, e.g. {"VLM": ..., "proxy": ..., "calibrated": ...}
-               stats=STATS, # the panels
-               bins:int=40, # histogram bins on [0,1]
-              ) -> matplotlib.figure.Figure:
-    "Histograms (densities) of entropy, p1 and margin, one panel per statistic, one line per source."
-    stats, df = _check_stats(stats), stats_frame(sources)
-    fig, axs = plt.subplots(1, len(stats), figsize=(3.4 * len(stats), 2.8), squeeze=False)
-    for s, ax in zip(stats, axs[0]):
-        sns.histplot(df, x=s, hue="source", stat="density", common_norm=False, element="step", fill=False,
-                     bins=bins, binrange=(0, 1), ax=ax, legend=ax is axs[0, -1])
-    fig.tight_layout()
-    return fig
+    idx, aug = torch.randperm(B, generator=g)[:images], torch.Generator(latents.device).manual_seed(seed)
+    target = mixture_stats(generated_logits[torch.randperm(len(generated_logits), generator=g)[:images]], codebook)
+    parts = []
+    for i in range(0, len(idx), images_per_chunk):
+        l = proxy_logits(latents[idx[i:i + images_per_chunk]], codebook, proxy_temperature)   # (b,N,K)
+        trained = cal.augment(cal.calibrate(l), aug)                  # as the decoder sees it
+        d = {f"{k}_{when}": v for when, x in (("before", l), ("after", trained))
+             for k, v in mixture_stats(x, codebook).items()}
+        if tf is not None:
+            t = tf[idx[i:i + images_per_chunk]].to(l.device)
+            d.update(kl_before=_kl(t, l).flatten().cpu(), kl_after=_kl(t, trained).flatten().cpu())
+        parts.append(d)
+    v = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    out = dict(objective=cal.info.get("objective", "none"), scale=cal.scale.item(), mix=cal.mix, images=len(idx),
+               tokens=len(v["entropy_before"]))
+    out.update({f"w1_{s}_{when}": wasserstein_1d(v[f"{s}_{when}"], target[s])
+                for when in ("before", "after") for s in MIX_STATS})
+    if tf is not None: out.update(kl_before=v["kl_before"].mean().item(), kl_after=v["kl_after"].mean().item())
+    return out
 
 # %% ../nbs/03_calibration.ipynb #2d71a413
 def _agreement(x:Tensor, v:Tensor) -> tuple[Tensor, Tensor]: # (t,K) logits and the VLM's
@@ -698,12 +289,17 @@ def reliability(logits:Tensor, # (B,N,K) calibrated proxy logits (or any logits 
                 bins:int=10, # equal-width bins of the confidence on [0,1]
                 chunk_size:int=4096, # tokens at a time
                ) -> pd.DataFrame: # per non-empty bin: confidence, vlm_prob, tokens
-    "Tokens binned by confidence p1 of `logits`: mean p1, and the VLM's mean probability of that same (argmax) code."
-    check_logits(logits); _check_paired(tuple(logits.shape), vlm_logits, "forward_kl")
+    "Tokens binned by confidence p1 of `logits`: mean p1, and the VLM's mean probability of that (argmax) code."
+    check_logits(logits); check_logits(vlm_logits, "vlm_logits", logits.shape[-1], "the logits have")
+    if vlm_logits.shape[:2] != logits.shape[:2]:
+        raise ValueError(f"vlm_logits must be (B,N,K) for the same {tuple(logits.shape[:2])} tokens, "
+                         f"got {tuple(vlm_logits.shape)}")
     x, v = logits.flatten(0, 1), vlm_logits.flatten(0, 1)
-    conf, pv = (torch.cat(t).cpu() for t in zip(*[_agreement(x[i:i + chunk_size], v[i:i + chunk_size]) for i in range(0, len(x), chunk_size)]))
+    conf, pv = (torch.cat(t).cpu() for t in zip(*[_agreement(x[i:i + chunk_size], v[i:i + chunk_size])
+                                                  for i in range(0, len(x), chunk_size)]))
     df = pd.DataFrame(dict(bin=(conf * bins).long().clamp(max=bins - 1), confidence=conf, vlm_prob=pv))
-    return df.groupby("bin").agg(confidence=("confidence", "mean"), vlm_prob=("vlm_prob", "mean"), tokens=("vlm_prob", "size"))
+    return df.groupby("bin").agg(confidence=("confidence", "mean"), vlm_prob=("vlm_prob", "mean"),
+                                 tokens=("vlm_prob", "size"))
 
 def agreement_gap(table:pd.DataFrame) -> float: # a `reliability` table
     "Token-weighted mean |confidence - vlm_prob| over the bins (an expected calibration error against the VLM)."
@@ -711,12 +307,13 @@ def agreement_gap(table:pd.DataFrame) -> float: # a `reliability` table
 
 def plot_reliability(tables:dict, # label -> `reliability` table
                     ) -> matplotlib.figure.Figure:
-    "Reliability diagram: the VLM's probability of the chosen code against the confidence, per source; the diagonal is perfect."
+    "Reliability diagram: the VLM's probability of the chosen code against the confidence, per source."
     fig, ax = plt.subplots(figsize=(3.6, 3.4))
     ax.plot([0, 1], [0, 1], ls=":", c="gray", lw=1)
     for name, t in tables.items():
         ax.plot(t.confidence, t.vlm_prob, marker="o", ms=3, label=f"{name} (gap {agreement_gap(t):.3f})")
-    ax.set(xlabel="confidence p1 (calibrated proxy)", ylabel="VLM probability of that code", xlim=(0, 1), ylim=(0, 1))
+    ax.set(xlabel="confidence p1 (calibrated proxy)", ylabel="VLM probability of that code",
+           xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize=7)
     return fig
 
@@ -725,12 +322,13 @@ def plot_reliability(tables:dict, # label -> `reliability` table
 def prior_teacher_forced_logits(prior, # a `dcdd_nb.vlm.TinyPrior`
                                 labels, # (B,) class ids or class names
                                 token_ids:Tensor, # (B,N) or (B,h,w) token ids, e.g. of real images
-                                guidance_scale:float|None=None, # None: conditional logits; w: u + w * (c - u), as the sampler guides
+                                guidance_scale:float|None=None, # None: conditional; w: u + w * (c - u), as sampled
                                ) -> Tensor: # (B,N,K) fp32
     "The prior's logits for every position of given token grids, in one forward pass (position i sees tokens < i)."
     y, t = prior.as_labels(labels), token_ids.flatten(1).to(prior.pos_emb.device)
     if t.shape != (len(y), prior.config.num_tokens):
-        raise ValueError(f"token_ids must be ({len(y)}, {prior.config.num_tokens}) grids for the labels, got {tuple(token_ids.shape)}")
+        raise ValueError(f"token_ids must be ({len(y)}, {prior.config.num_tokens}) grids for the labels, "
+                         f"got {tuple(token_ids.shape)}")
     c = prior(y, t).float()
     if guidance_scale is None: return c
     u = prior(torch.full_like(y, prior.null_class), t).float()

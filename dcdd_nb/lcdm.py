@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['FIELDS', 'map_channels', 'CodeDistribution', 'lcdm_dense', 'lcdm', 'lcdm_from_latents']
+__all__ = ['FIELDS', 'map_channels', 'CodeDistribution', 'check_logits', 'lcdm_dense', 'lcdm', 'lcdm_from_latents']
 
 # %% ../nbs/02_lcdm.ipynb #71f0e016
 FIELDS = ("mean", "top1", "entropy", "p1", "margin", "dispersion")  # the conditioning map's channel order
@@ -69,9 +69,26 @@ def _check_positive(**sizes):
 def _check_inputs(logits, codebook, temperature, top_k):
     "ValueErrors naming the argument for malformed LCDM inputs."
     if logits.ndim != 3 or not logits.is_floating_point():
-        raise ValueError(f"logits must be a floating-point (B,N,K) tensor, got {logits.dtype} {tuple(logits.shape)}")
+        raise ValueError(f"logits must be a floating-point (B,N,K) tensor, got {logits.dtype} "
+                         f"{tuple(logits.shape)}")
     _check_codebook(codebook, logits.shape[-1]); _check_temperature(temperature)
     if top_k is not None: _check_positive(top_k=top_k)
+
+# %% ../nbs/02_lcdm.ipynb #e2633271
+def check_logits(logits:Tensor, # (B,N,K) logits
+                 name:str="logits", # the argument's name, for the error message
+                 num_codes:int|None=None, # K they must have (None: any)
+                 other:str="the codebook has", # whose `num_codes` they must match, for the error message
+                ) -> Tensor:
+    "Return `logits` if they are a float (B,N,K) tensor without NaN or +inf (-inf, a masked code, is allowed)."
+    if not isinstance(logits, Tensor) or logits.ndim != 3 or not logits.is_floating_point():
+        got = getattr(logits, "shape", type(logits).__name__)
+        raise ValueError(f"{name} must be a floating-point (B,N,K) tensor, got {got}")
+    if num_codes is not None and logits.shape[-1] != num_codes:
+        raise ValueError(f"{name} have K={logits.shape[-1]} codes but {other} K={num_codes}")
+    if logits.isnan().any() or logits.isposinf().any():
+        raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked code and is allowed)")
+    return logits
 
 # %% ../nbs/02_lcdm.ipynb #48cdd67b
 def _centred(codebook:Tensor, dtype=torch.float32):
@@ -225,32 +242,20 @@ def lcdm(logits:Tensor, # (B,N,K) logits in fp32, bf16 or fp16 (computed in fp32
     return _as_result(outs, B, N)
 
 # %% ../nbs/02_lcdm.ipynb #0e8adb2c
-def _latent_scale(calibration, N:int, device) -> Tensor:
-    "The calibration's scale `a` as (N,1) or (1,1) fp32 (1 without a calibration)."
+def _latent_scale(calibration, device) -> Tensor:
+    "The calibration's global scale `a` as a (1,1) fp32 tensor (1 without a calibration)."
     a = torch.as_tensor(1.0 if calibration is None else calibration.scale, dtype=torch.float32, device=device)
-    if a.ndim == 0: return a.reshape(1, 1)
-    if a.shape != (N,):
-        raise ValueError(f"calibration.scale must be a float, a 0-d tensor or (N,)=({N},) per token position, got {tuple(a.shape)}")
-    return a[:, None]
-
-def _latent_bias(calibration, K:int, device) -> Tensor|None:
-    "The calibration's per-code bias (K,) fp32, or None."
-    b = None if calibration is None else getattr(calibration, "bias", None)
-    if b is None: return None
-    b = torch.as_tensor(b, dtype=torch.float32, device=device)
-    if b.shape != (K,): raise ValueError(f"calibration.bias must be None or (K,)=({K},) per code, got {tuple(b.shape)}")
-    return b
+    if a.ndim: raise ValueError(f"calibration.scale must be a number or a 0-d tensor, got shape {tuple(a.shape)}")
+    return a.reshape(1, 1)
 
 def _latent_qk(z:Tensor, codebook:Tensor, temperature:float, calibration):
-    "Queries (B*N,E) and keys (K,E) whose dot products are the calibrated proxy logits up to a per-token constant."
-    B, D, h, w = z.shape; N, K = h * w, codebook.shape[0]
+    "Queries (B*N,D+1) and keys (K,D+1) whose dot products are the calibrated proxy logits up to a row constant."
+    B, D, h, w = z.shape; N = h * w
     zf = z.float().flatten(2).transpose(1, 2)                         # (B,N,D), row-major tokens
-    a = _latent_scale(calibration, N, z.device)                       # (N,1) or (1,1)
+    a = _latent_scale(calibration, z.device)                          # (1,1)
     c = codebook.float()
-    q = torch.cat([zf * (2 * a / temperature), (-a / temperature).expand(N, 1).expand(B, N, 1)], -1)  # (B,N,D+1)
+    q = torch.cat([zf * (2 * a / temperature), (-a / temperature).expand(B, N, 1)], -1)  # (B,N,D+1)
     k = torch.cat([c, c.pow(2).sum(-1, keepdim=True)], -1)            # (K,D+1)
-    b = _latent_bias(calibration, K, z.device)
-    if b is not None: q, k = F.pad(q, (0, 1), value=1.0), torch.cat([k, b[:, None]], -1)  # bias: one more dim
     return q.reshape(B * N, -1), k
 
 # %% ../nbs/02_lcdm.ipynb #2a4ef093
@@ -302,27 +307,26 @@ def _fused_sdpa(q:Tensor, k:Tensor, codebook:Tensor, chunk_size:int) -> list:
 def lcdm_from_latents(z:Tensor, # (B,D,h,w) encoder latents, in the space where the tokenizer measures distances
                       codebook:Tensor, # (K,D) code vectors
                       temperature:float=1.0, # T in the proxy logits -||z - c||^2 / T
-                      calibration=None, # None, or has `scale` (float, 0-d or (N,) tensor) and `bias` (None or (K,)): logits a*l + b
+                      calibration=None, # None, or has a global `scale` (a float or 0-d tensor): logits a*l
                       chunk_size:int=128, # tokens per chunk; extra memory ~ 2*chunk_size*K floats ("chunked")
-                      method:str="auto", # "sdpa" (fused attention), "chunked" (no cancellation in the entropy); "auto" = "sdpa"
+                      method:str="auto", # "sdpa" (fused attention), "chunked" (exact entropy); "auto" = "sdpa"
                      ) -> CodeDistribution:
     "LCDM of the (calibrated) proxy logits of `z`, computed from z and the codebook alone: no (B,N,K) tensor."
-    if z.ndim != 4 or not z.is_floating_point(): raise ValueError(f"z must be a floating-point (B,D,h,w) tensor, got {tuple(z.shape)}")
+    if z.ndim != 4 or not z.is_floating_point():
+        raise ValueError(f"z must be a floating-point (B,D,h,w) tensor, got {tuple(z.shape)}")
     if codebook.ndim != 2 or codebook.shape[1] != z.shape[1]:
         raise ValueError(f"codebook must be (K,D) with D={z.shape[1]} to match z, got {tuple(codebook.shape)}")
     _check_temperature(temperature); _check_positive(chunk_size=chunk_size)
     if method == "auto": method = "sdpa"
-    if method not in ("chunked", "sdpa"): raise ValueError(f"method must be 'auto', 'chunked' or 'sdpa', got {method!r}")
-    q, k = _latent_qk(z, codebook, temperature, calibration)          # (B*N,E), (K,E)
+    if method not in ("chunked", "sdpa"):
+        raise ValueError(f"method must be 'auto', 'chunked' or 'sdpa', got {method!r}")
+    q, k = _latent_qk(z, codebook, temperature, calibration)          # (B*N,D+1), (K,D+1)
     outs = (_fused_sdpa if method == "sdpa" else _fused_chunked)(q, k, codebook.to(z.device), chunk_size)
     return _as_result(outs, z.shape[0], z.shape[2] * z.shape[3])
 
 # %% ../nbs/02_lcdm.ipynb #c145aa70
 def _dense_proxy_logits(z:Tensor, codebook:Tensor, temperature:float, calibration=None) -> Tensor:
-    "(B,N,K) proxy logits -||z - c||^2 / T, then a*l + b with a calibration: the plain path, built in full."
+    "(B,N,K) proxy logits -||z - c||^2 / T, times the calibration's scale a: the plain path, built in full."
     zf = z.flatten(2).transpose(1, 2)                                 # (B,N,D)
     l = -torch.cdist(zf, codebook.to(zf.dtype)[None].expand(len(zf), -1, -1)).pow(2) / temperature
-    if calibration is None: return l
-    a = torch.as_tensor(calibration.scale, dtype=l.dtype)
-    l = l * (a if a.ndim == 0 else a[:, None])
-    return l if calibration.bias is None else l + calibration.bias.to(l.dtype)
+    return l if calibration is None else l * torch.as_tensor(calibration.scale, dtype=l.dtype)
