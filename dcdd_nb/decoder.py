@@ -1,4 +1,5 @@
-"""The Distribution-Conditioned Diffusion Decoder (DCDD): a pixel-space UNet that draws an image from the LCDM map, its objectives, samplers and the `DCDDPipeline` that turns VLM logits into pictures.
+"""The Distribution-Conditioned Diffusion Decoder (DCDD): a pixel-space UNet that draws an image from the
+LCDM map, its flow-matching objective and sampler, and the `DCDDPipeline` that turns VLM logits into pictures.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
@@ -6,39 +7,31 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
 # %% ../nbs/04_decoder.ipynb #bfdf1477
 from __future__ import annotations
-import importlib, inspect, json
+import json, math
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from PIL import Image
-from diffusers import (ModelMixin, ConfigMixin, UNet2DModel, DDPMScheduler, DDIMScheduler,
-                       DPMSolverMultistepScheduler)
+from fastcore.basics import patch
+from diffusers import ModelMixin, ConfigMixin, UNet2DModel
 from diffusers.configuration_utils import register_to_config
 from diffusers.utils.torch_utils import randn_tensor
-from .lcdm import FIELDS, map_channels, CodeDistribution, lcdm, lcdm_from_latents
+from .lcdm import FIELDS, map_channels, CodeDistribution, check_logits, lcdm, lcdm_from_latents
+from .tokenizers import TinyVQ, proxy_logits
 from .data import to_uint8
 
 # %% auto #0
-__all__ = ['PREDICTION_TYPES', 'VQ_CODES', 'ABLATIONS', 'canonical_fields', 'DCDDecoder', 'sample_flow_time',
-           'flow_matching_loss', 'make_scheduler', 'diffusion_loss', 'decoder_loss', 'flow_times', 'tile_starts',
-           'euler_flow_sample', 'scheduler_sample', 'sample', 'token_grid', 'decoder_condition', 'DCDDOutput',
-           'check_logits', 'DCDDPipeline']
-
-# %% ../nbs/04_decoder.ipynb #aece137d
-def canonical_fields(fields) -> tuple[str, ...]:
-    "`fields` as a tuple in `FIELDS` order (the order of the map's channels); unknown names are refused."
-    map_channels(fields, 1)  # validates, with an error naming `fields`
-    fields = (fields,) if isinstance(fields, str) else tuple(fields)
-    return tuple(f for f in FIELDS if f in fields)
+__all__ = ['RETIRED_CONFIG', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'AblationRow', 'decoder_loss', 'flow_times',
+           'tile_starts', 'euler_flow_sample', 'sample', 'token_grid', 'decoder_condition', 'proxy_condition',
+           'DCDDOutput', 'DCDDPipeline']
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
-PREDICTION_TYPES = ("flow", "epsilon", "v_prediction")
-VQ_CODES = ("mean", "top1")  # the codes G decodes for the decoder's image input
+RETIRED_CONFIG = {"prediction_type": "flow", "vq_codes": "top1"}  # keys of older configs -> the value kept
 
 class DCDDecoder(ModelMixin, ConfigMixin):
-    "Pixel-space UNet predicting the flow velocity (or eps / v) of a noisy image given the LCDM map."
+    "Pixel-space UNet predicting the flow velocity of a noisy image given the LCDM map (and `G(top1)`)."
     @register_to_config
     def __init__(self,
         sample_size:int=32, # image side H=W the decoder is trained at
@@ -46,160 +39,98 @@ class DCDDecoder(ModelMixin, ConfigMixin):
         code_dim:int=8, # code dimension D of the tokenizer's codebook
         downsample:int=4, # tokenizer downsampling f: image side / map side
         fields:tuple=FIELDS, # LCDM fields in the map (("top1",) is the "Diff. Dec." baseline)
-        use_vq_image:bool=True, # also condition on an image of the frozen VQ decoder G
-        vq_codes:str="mean", # which codes G decodes for that image: "mean" (distribution-weighted) or "top1" (hard codes)
+        use_vq_image:bool=True, # also condition on G(top1), the frozen VQ decoder's image of the hard codes
         block_out_channels:tuple=(32, 64, 64), # UNet channels per resolution
         layers_per_block:int=1, # resnet blocks per UNet level
         attention:bool=False, # self-attention at the lowest resolution and in the mid block
-        prediction_type:str="flow", # "flow" (velocity noise - x0), "epsilon" or "v_prediction"
         map_upsample:str="nearest", # `F.interpolate` mode that brings the map to the image size
         norm_num_groups:int=8, # GroupNorm groups (must divide every block width)
-        num_train_timesteps:int=1000, # DDPM steps; flow time t in [0,1] is embedded as t*num_train_timesteps
+        num_train_timesteps:int=1000, # flow time t in [0,1] is embedded as t*num_train_timesteps
     ):
         super().__init__()
-        if prediction_type not in PREDICTION_TYPES:
-            raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
-        if vq_codes not in VQ_CODES: raise ValueError(f"vq_codes must be one of {VQ_CODES}, got {vq_codes!r}")
-        if sample_size % downsample: raise ValueError(f"sample_size ({sample_size}) must be a multiple of downsample ({downsample})")
-        self.fields = canonical_fields(fields)
-        self.cond_channels = map_channels(self.fields, code_dim)  # Cm
-        n = len(block_out_channels)
+        if sample_size % downsample:
+            raise ValueError(f"sample_size ({sample_size}) must be a multiple of downsample ({downsample})")
+        self.cond_channels = map_channels(fields, code_dim)  # Cm; refuses unknown field names
+        fields = (fields,) if isinstance(fields, str) else tuple(fields)
+        self.fields = tuple(f for f in FIELDS if f in fields)  # in the order of the map's channels
+        n, attn = len(block_out_channels), "Attn" if attention else ""
         self.unet = UNet2DModel(sample_size=sample_size, out_channels=in_channels,
             in_channels=in_channels + self.cond_channels + (in_channels if use_vq_image else 0),
             block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
-            down_block_types=("DownBlock2D",) * (n - 1) + ("AttnDownBlock2D" if attention else "DownBlock2D",),
-            up_block_types=("AttnUpBlock2D" if attention else "UpBlock2D",) + ("UpBlock2D",) * (n - 1),
+            down_block_types=("DownBlock2D",) * (n - 1) + (f"{attn}DownBlock2D",),
+            up_block_types=(f"{attn}UpBlock2D",) + ("UpBlock2D",) * (n - 1),
             add_attention=attention, norm_num_groups=norm_num_groups)
 
+    @classmethod
+    def from_config(cls, config, **kwargs):
+        "diffusers' `from_config`: an older config loads unless it names a retired option (`RETIRED_CONFIG`)."
+        config = dict(config)
+        for k, kept in RETIRED_CONFIG.items():
+            if (v := config.pop(k, kept)) != kept:
+                raise ValueError(f"this decoder was saved with {k}={v!r}, a retired option (only {kept!r})")
+        return super().from_config(config, **kwargs)
+
 # %% ../nbs/04_decoder.ipynb #aaa7baaa
-def _check_inputs(self:DCDDecoder, noisy:Tensor, cond_map:Tensor, vq_image:Tensor|None):
-    c = self.config
+def _check_inputs(decoder:DCDDecoder, noisy:Tensor, cond_map:Tensor, vq_image:Tensor|None):
+    "Refuse inputs that do not fit the decoder's config, naming the argument and the shape expected."
+    c = decoder.config
     if noisy.ndim != 4 or noisy.shape[1] != c.in_channels:
         raise ValueError(f"noisy must be (B,{c.in_channels},H,W), got {tuple(noisy.shape)}")
     B, _, H, W = noisy.shape
-    if cond_map.ndim != 4 or cond_map.shape[:2] != (B, self.cond_channels):
-        raise ValueError(f"cond_map must be (B={B},{self.cond_channels},h,w) for fields {self.fields} "
+    if cond_map.ndim != 4 or cond_map.shape[:2] != (B, decoder.cond_channels):
+        raise ValueError(f"cond_map must be (B={B},{decoder.cond_channels},h,w) for fields {decoder.fields} "
                          f"with code_dim {c.code_dim}, got {tuple(cond_map.shape)}")
     h, w = cond_map.shape[-2:]
     if (h * c.downsample, w * c.downsample) != (H, W):
-        raise ValueError(f"cond_map grid {h}x{w} times downsample {c.downsample} must give the image size {H}x{W}")
+        raise ValueError(f"cond_map grid {h}x{w} times downsample {c.downsample} must give the image size "
+                         f"{H}x{W}")
     if c.use_vq_image and (vq_image is None or vq_image.shape != noisy.shape):
         raise ValueError(f"vq_image must be (B,C,H,W)={tuple(noisy.shape)} (decoder has use_vq_image=True), "
                          f"got {None if vq_image is None else tuple(vq_image.shape)}")
 
-def _condition(self:DCDDecoder, noisy:Tensor, cond_map:Tensor, vq_image:Tensor|None=None) -> Tensor:
-    "UNet input: noisy image, upsampled map and (optionally) G(mean) stacked on channels."
+@patch
+def forward(self:DCDDecoder,
+    noisy:Tensor, # (B,C,H,W) noisy image x_t
+    t:Tensor, # (B,) flow time in [0,1] (a number is broadcast)
+    cond_map:Tensor, # (B,Cm,h,w) LCDM map with Cm = map_channels(fields, code_dim), h = H/downsample
+    vq_image:Tensor|None=None, # (B,C,H,W) G(top1), required when use_vq_image
+) -> Tensor: # (B,C,H,W) predicted velocity noise - x0
+    "The flow velocity at `noisy` and time `t` given the LCDM map (and `G(top1)`)."
     _check_inputs(self, noisy, cond_map, vq_image)
     up = F.interpolate(cond_map.to(noisy.dtype), size=noisy.shape[-2:], mode=self.config.map_upsample)
-    parts = [noisy, up] + ([vq_image.to(noisy.dtype)] if self.config.use_vq_image else [])
-    return torch.cat(parts, 1)  # (B, C+Cm(+C), H, W)
-
-def _embed_time(self:DCDDecoder, t:Tensor) -> Tensor:
-    "UNet timesteps: flow time t in [0,1] is scaled to [0, num_train_timesteps]; DDPM steps pass as they are."
-    return t * self.config.num_train_timesteps if self.config.prediction_type == "flow" else t
-
-def _forward(self:DCDDecoder,
-    noisy:Tensor, # (B,C,H,W) noisy image x_t
-    t:Tensor, # (B,) flow time in [0,1], or DDPM timesteps for "epsilon"/"v_prediction"
-    cond_map:Tensor, # (B,Cm,h,w) LCDM map with Cm = map_channels(fields, code_dim), h = H/downsample
-    vq_image:Tensor|None=None, # (B,C,H,W) G(mean), required when use_vq_image
-) -> Tensor: # (B,C,H,W) predicted velocity / eps / v
-    "Model output for `noisy` at time `t` given the LCDM map (and G(mean))."
+    vq = [vq_image.to(noisy.dtype)] if self.config.use_vq_image else []
+    x = torch.cat([noisy, up] + vq, 1)  # (B,C+Cm(+C),H,W)
     t = torch.as_tensor(t, device=noisy.device).float().expand(noisy.shape[0])
-    return self.unet(_condition(self, noisy, cond_map, vq_image), _embed_time(self, t)).sample
-
-DCDDecoder.forward = _forward
+    return self.unet(x, t * self.config.num_train_timesteps).sample
 
 # %% ../nbs/04_decoder.ipynb #ca45a418
-ABLATIONS = { # name -> DCDDecoder config overrides (the rows of DESIGN.md's ablation, and the VQ image on/off)
-    "top1": dict(fields=("top1",), use_vq_image=False),         # "Diff. Dec." baseline: discrete codes only
-    "top1+vq": dict(fields=("top1",), use_vq_image=True, vq_codes="top1"),  # the baseline with G(top1): still discrete codes only
-    "mean+top1": dict(fields=("mean", "top1"), use_vq_image=False),
-    "mean+top1+vq": dict(fields=("mean", "top1"), use_vq_image=True),
-    "all": dict(fields=FIELDS, use_vq_image=False),
-    "all+vq": dict(fields=FIELDS, use_vq_image=True),            # the default DCDD + LCDM, with G(mean)
-    "all+vq_top1": dict(fields=FIELDS, use_vq_image=True, vq_codes="top1"),  # with G(top1) instead
-}
+@dataclass(frozen=True)
+class AblationRow:
+    "One row of the ablation: its number and name in the tables, its decoder and its training data."
+    number:int          # 1..4, the row number in every table
+    name:str            # display name in tables
+    decoder:dict|None   # DCDDecoder config overrides (None: the VQ decoder itself, row 1)
+    calibrated:bool     # trained on calibrated proxy logits
 
-# %% ../nbs/04_decoder.ipynb #f53e0b4f
-def sample_flow_time(
-    n:int, # number of times
-    generator:torch.Generator|None=None, # seeds the draw
-    device=None,
-    t_sampling:str="uniform", # "uniform" or "logit_normal"
-    logit_mean:float=0.0, logit_std:float=1.0, # logit-normal location and scale
-) -> Tensor: # (n,) times in [0,1]
-    "Training times for flow matching."
-    if t_sampling == "uniform": return torch.rand(n, generator=generator, device=device)
-    if t_sampling == "logit_normal":
-        return torch.sigmoid(logit_mean + logit_std * torch.randn(n, generator=generator, device=device))
-    raise ValueError(f"t_sampling must be 'uniform' or 'logit_normal', got {t_sampling!r}")
-
-def _drop_condition(cond_map:Tensor, vq_image:Tensor|None, p:float, generator=None):
-    "Zero the conditioning of a random fraction `p` of the batch (for classifier-free guidance)."
-    if p <= 0: return cond_map, vq_image
-    keep = (torch.rand(cond_map.shape[0], generator=generator, device=cond_map.device) >= p).to(cond_map.dtype)
-    return cond_map * keep[:, None, None, None], None if vq_image is None else vq_image * keep[:, None, None, None].to(vq_image.dtype)
+ROWS = {"vq": AblationRow(1, "VQ decoder", None, False),
+        "top1": AblationRow(2, "Diff. Dec. (top1)", dict(fields=("top1",), use_vq_image=True), False),
+        "lcdm": AblationRow(3, "DCDD + LCDM", dict(fields=FIELDS, use_vq_image=True), False),
+        "lcdm-lc": AblationRow(4, "DCDD + LCDM + LC", dict(fields=FIELDS, use_vq_image=True), True)}
 
 # %% ../nbs/04_decoder.ipynb #0bbd0c99
-def flow_matching_loss(
+def decoder_loss(
     decoder:DCDDecoder,
     x0:Tensor, # (B,C,H,W) clean images in [-1,1]
     cond_map:Tensor, # (B,Cm,h,w) LCDM map
-    vq_image:Tensor|None=None, # (B,C,H,W) G(mean) when the decoder uses it
-    generator:torch.Generator|None=None, # seeds noise and times
-    t_sampling:str="uniform", # see `sample_flow_time`
-    cond_drop:float=0.0, # fraction of the batch trained unconditionally (for guidance)
+    vq_image:Tensor|None=None, # (B,C,H,W) G(top1) when the decoder uses it
+    generator:torch.Generator|None=None, # seeds the noise and the times
 ) -> Tensor: # scalar MSE between predicted and true velocity, in fp32
-    "Rectified-flow loss: x_t = (1-t) x0 + t noise, target v = noise - x0."
+    "Rectified-flow loss: x_t = (1-t) x0 + t noise with t ~ U(0,1), target v = noise - x0."
     noise = randn_tensor(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-    t = sample_flow_time(x0.shape[0], generator, x0.device, t_sampling).to(x0.dtype)
+    t = torch.rand(x0.shape[0], generator=generator, device=x0.device).to(x0.dtype)  # (B,)
     tt = t[:, None, None, None]
-    cond_map, vq_image = _drop_condition(cond_map, vq_image, cond_drop, generator)
-    v = decoder(((1 - tt) * x0 + tt * noise), t, cond_map, vq_image)
+    v = decoder((1 - tt) * x0 + tt * noise, t, cond_map, vq_image)
     return F.mse_loss(v.float(), (noise - x0).float())
-
-# %% ../nbs/04_decoder.ipynb #cc951a27
-def make_scheduler(
-    kind:str="ddim", # "ddpm" (training / ancestral), "ddim" or "dpm" (DPM-Solver++ multistep)
-    prediction_type:str="epsilon", # "epsilon" or "v_prediction" (a decoder's config.prediction_type)
-    num_train_timesteps:int=1000,
-    beta_schedule:str="squaredcos_cap_v2", # must match between training and sampling
-):
-    "A diffusers scheduler for the eps / v objectives; 'trailing' spacing so few-step sampling starts at pure noise."
-    if prediction_type not in ("epsilon", "v_prediction"):
-        raise ValueError(f"prediction_type must be 'epsilon' or 'v_prediction' for a diffusers scheduler, got {prediction_type!r}")
-    kw = dict(num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule, prediction_type=prediction_type)
-    if kind == "ddpm": return DDPMScheduler(**kw)
-    if kind == "ddim": return DDIMScheduler(**kw, timestep_spacing="trailing", clip_sample=True)
-    if kind == "dpm": return DPMSolverMultistepScheduler(**kw, timestep_spacing="trailing")
-    raise ValueError(f"kind must be 'ddpm', 'ddim' or 'dpm', got {kind!r}")
-
-def diffusion_loss(
-    decoder:DCDDecoder,
-    x0:Tensor, # (B,C,H,W) clean images in [-1,1]
-    cond_map:Tensor, # (B,Cm,h,w) LCDM map
-    vq_image:Tensor|None=None, # (B,C,H,W) G(mean) when the decoder uses it
-    scheduler:DDPMScheduler|None=None, # forward process (default: `make_scheduler("ddpm", ...)`)
-    generator:torch.Generator|None=None,
-    cond_drop:float=0.0,
-) -> Tensor: # scalar MSE in fp32
-    "DDPM loss with an eps or v target, as the decoder's `prediction_type` says."
-    pt = decoder.config.prediction_type
-    sched = scheduler or make_scheduler("ddpm", pt, decoder.config.num_train_timesteps)
-    noise = randn_tensor(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-    steps = torch.randint(0, sched.config.num_train_timesteps, (x0.shape[0],), generator=generator, device=x0.device)
-    target = noise if pt == "epsilon" else sched.get_velocity(x0, noise, steps)
-    cond_map, vq_image = _drop_condition(cond_map, vq_image, cond_drop, generator)
-    out = decoder(sched.add_noise(x0, noise, steps), steps, cond_map, vq_image)
-    return F.mse_loss(out.float(), target.float())
-
-def decoder_loss(decoder:DCDDecoder, x0:Tensor, cond_map:Tensor, vq_image:Tensor|None=None,
-                 scheduler=None, generator:torch.Generator|None=None, **kwargs) -> Tensor:
-    "The training loss for the decoder's `prediction_type` (flow matching or DDPM eps / v)."
-    if decoder.config.prediction_type == "flow":
-        return flow_matching_loss(decoder, x0, cond_map, vq_image, generator, **kwargs)
-    return diffusion_loss(decoder, x0, cond_map, vq_image, scheduler, generator, **kwargs)
 
 # %% ../nbs/04_decoder.ipynb #50c9540c
 def flow_times(
@@ -214,14 +145,16 @@ def flow_times(
 
 # %% ../nbs/04_decoder.ipynb #d4b4d386
 def tile_starts(size:int, tile:int, stride:int) -> list[int]:
-    "Start offsets of tiles of `tile` pixels every `stride` that cover `size` (the last one flush with the end)."
+    "Start offsets of `tile`-pixel tiles every `stride` that cover `size` (the last one flush with the end)."
     if size <= tile: return [0]
     return list(range(0, size - tile, stride)) + [size - tile]
 
-def _tiled(fn, x:Tensor, t:Tensor, cond_map:Tensor, vq_image:Tensor|None, tile:int, overlap:int, f:int) -> Tensor:
+def _tiled(fn, x:Tensor, t:Tensor, cond_map:Tensor, vq_image:Tensor|None, tile:int, overlap:int,
+           f:int) -> Tensor:
     "Average of `fn` over overlapping tiles of x (B,C,H,W) and the matching map cells."
     if tile % f or overlap % f or not 0 <= overlap < tile:
-        raise ValueError(f"tile ({tile}) and tile_overlap ({overlap}) must be multiples of downsample ({f}), overlap < tile")
+        raise ValueError(f"tile ({tile}) and tile_overlap ({overlap}) must be multiples of downsample ({f}), "
+                         "overlap < tile")
     out, count = torch.zeros_like(x), torch.zeros_like(x[:1, :1])
     for i in tile_starts(x.shape[-2], tile, tile - overlap):
         for j in tile_starts(x.shape[-1], tile, tile - overlap):
@@ -231,20 +164,12 @@ def _tiled(fn, x:Tensor, t:Tensor, cond_map:Tensor, vq_image:Tensor|None, tile:i
             count[px] += 1
     return out / count
 
-def _guided(decoder, x:Tensor, t:Tensor, cond_map:Tensor, vq_image:Tensor|None, guidance_scale:float) -> Tensor:
-    "Model output with classifier-free guidance against a zero conditioning (scale 1 = plain conditional)."
-    if guidance_scale == 1.0: return decoder(x, t, cond_map, vq_image)
-    z = lambda a: None if a is None else torch.cat([a, torch.zeros_like(a)])
-    c, u = decoder(torch.cat([x, x]), torch.cat([t, t]), z(cond_map), z(vq_image)).chunk(2)
-    return u + guidance_scale * (c - u)
-
 # %% ../nbs/04_decoder.ipynb #31d11895
-def _model_fn(decoder, cond_map, vq_image, guidance_scale:float=1.0, tile:int|None=None, tile_overlap:int|None=None):
-    "model(x, t) with the conditioning, guidance and tiling bound in."
-    call = lambda x, t, c, v: _guided(decoder, x, t, c, v, guidance_scale)
-    if not tile: return lambda x, t: call(x, t, cond_map, vq_image)
+def _model_fn(decoder, cond_map, vq_image, tile:int|None=None, tile_overlap:int|None=None):
+    "model(x, t) with the conditioning (and tiling) bound in."
+    if not tile: return lambda x, t: decoder(x, t, cond_map, vq_image)
     overlap = tile // 4 if tile_overlap is None else tile_overlap
-    return lambda x, t: _tiled(call, x, t, cond_map, vq_image, tile, overlap, decoder.config.downsample)
+    return lambda x, t: _tiled(decoder, x, t, cond_map, vq_image, tile, overlap, decoder.config.downsample)
 
 def euler_flow_sample(
     model, # model(x (B,C,H,W), t (B,)) -> velocity
@@ -258,33 +183,14 @@ def euler_flow_sample(
         x = x + (t_next - t).to(x.dtype) * model(x, t.expand(x.shape[0]))
     return x
 
-def scheduler_sample(
-    model, # model(x, t) -> eps or v, as the scheduler's prediction_type says
-    noise:Tensor, # (B,C,H,W) start noise
-    scheduler, # a diffusers scheduler (copied, never mutated)
-    num_inference_steps:int=8,
-    generator:torch.Generator|None=None, # for stochastic schedulers (DDPM)
-) -> Tensor: # (B,C,H,W)
-    "Run a diffusers scheduler's sampling loop."
-    sched = type(scheduler).from_config(scheduler.config)
-    sched.set_timesteps(num_inference_steps, device=noise.device)
-    x = noise * sched.init_noise_sigma
-    kw = {"generator": generator} if "generator" in inspect.signature(sched.step).parameters else {}
-    for t in sched.timesteps:
-        out = model(sched.scale_model_input(x, t), t.expand(x.shape[0]))
-        x = sched.step(out, t, x, **kw).prev_sample
-    return x
-
 # %% ../nbs/04_decoder.ipynb #fc0b275c
 @torch.no_grad()
 def sample(
     decoder:DCDDecoder,
     cond_map:Tensor, # (B,Cm,h,w) LCDM map
-    vq_image:Tensor|None=None, # (B,C,H,W) G(mean) when the decoder uses it
-    num_inference_steps:int=8, # Euler steps (flow) or scheduler steps (eps / v)
+    vq_image:Tensor|None=None, # (B,C,H,W) G(top1) when the decoder uses it
+    num_inference_steps:int=8, # Euler steps
     generator:torch.Generator|None=None, # seeds the start noise: same generator state, same images
-    scheduler=None, # diffusers scheduler for eps / v models (default: DDIM)
-    guidance_scale:float=1.0, # classifier-free guidance (needs a model trained with cond_drop > 0)
     shift:float=1.0, # flow time shift (see `flow_times`)
     tile:int|bool|None=None, # tile size in pixels (True: the decoder's sample_size); None: whole image
     tile_overlap:int|None=None, # overlap between tiles (default tile/4)
@@ -296,10 +202,9 @@ def sample(
     noise = randn_tensor(shape, generator=generator, device=decoder.device, dtype=decoder.dtype)
     cond_map = cond_map.to(decoder.device, decoder.dtype)
     vq_image = None if vq_image is None else vq_image.to(decoder.device, decoder.dtype)
-    model = _model_fn(decoder, cond_map, vq_image, guidance_scale, c.sample_size if tile is True else tile, tile_overlap)
-    if c.prediction_type == "flow": return euler_flow_sample(model, noise, num_inference_steps, shift)
-    sched = scheduler or make_scheduler("ddim", c.prediction_type, c.num_train_timesteps)
-    return scheduler_sample(model, noise, sched, num_inference_steps, generator)
+    tile = c.sample_size if tile is True else tile
+    return euler_flow_sample(_model_fn(decoder, cond_map, vq_image, tile, tile_overlap), noise,
+                             num_inference_steps, shift)
 
 # %% ../nbs/04_decoder.ipynb #f8fcd7a6
 def token_grid(n_tokens:int, decoder:DCDDecoder, grid:tuple[int,int]|None=None) -> tuple[int, int]:
@@ -308,28 +213,51 @@ def token_grid(n_tokens:int, decoder:DCDDecoder, grid:tuple[int,int]|None=None) 
         g = decoder.config.sample_size // decoder.config.downsample
         grid = (g, g) if g * g == n_tokens else (round(n_tokens ** 0.5),) * 2
     if grid[0] * grid[1] != n_tokens:
-        raise ValueError(f"{n_tokens} tokens do not fill a grid {grid}: pass grid=(h, w) with h*w = {n_tokens}")
+        raise ValueError(f"{n_tokens} tokens do not fill a grid {grid}: pass grid=(h, w) with h*w={n_tokens}")
     return tuple(grid)
 
 @torch.no_grad()
 def decoder_condition(
     dist:CodeDistribution, # per-token LCDM result, (B,N,...) fields
     decoder:DCDDecoder,
-    tokenizer=None, # frozen tokenizer with decode_codes; needed when decoder.config.use_vq_image
+    tokenizer=None, # frozen tokenizer with codebook and decode_codes; needed when decoder.config.use_vq_image
     grid:tuple[int,int]|None=None, # token grid (h, w); default from the decoder or a square
 ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
-    "The decoder's conditioning: LCDM map in its fields and, if it uses it, G(mean) or G(top1)."
+    "The decoder's conditioning: the LCDM map in its fields and, if it uses it, G(top1)."
     B, N, D = dist.mean.shape
     if D != decoder.config.code_dim:
-        raise ValueError(f"the distribution's codes have D={D} but the decoder expects code_dim={decoder.config.code_dim}")
+        raise ValueError(f"the distribution's codes have D={D} but the decoder expects "
+                         f"code_dim={decoder.config.code_dim}")
     h, w = token_grid(N, decoder, grid)
     cond_map = dist.to_map(h, w, decoder.fields)
     if not decoder.config.use_vq_image: return cond_map, None
-    if tokenizer is None: raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G of the codes)")
+    if tokenizer is None:
+        raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G of the codes)")
     cb = tokenizer.codebook
-    codes = getattr(dist, decoder.config.vq_codes)                                   # (B,N,D)
-    codes = codes.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)        # (B,D,h,w), row-major tokens
+    codes = dist.top1.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)  # (B,D,h,w), row-major
     return cond_map, tokenizer.decode_codes(codes)
+
+# %% ../nbs/04_decoder.ipynb #proxy-cond
+@torch.no_grad()
+def proxy_condition(
+    z:Tensor, # (B,D,h,w) encoder latents
+    tokenizer, # the frozen tokenizer: codebook (K,D), decode_codes
+    decoder:DCDDecoder,
+    proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
+    calibration=None, # a `LogitCalibration`; with `mix > 0` its context mixture is drawn from `generator`
+    generator:torch.Generator|None=None, # seeds that mixture, on z's device
+    images_per_chunk:int=16, # images whose dense (N,K) logits are built at once when mixing
+) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
+    "The decoder's conditioning in training: LCDM of the (calibrated, mixed) proxy logits of `z`."
+    cb, z = tokenizer.codebook.to(z.device), z.float()
+    if calibration is None or not calibration.mix > 0:
+        dist = lcdm_from_latents(z, cb, proxy_temperature, calibration)  # fused: no (B,N,K) tensor
+    else:
+        cal = lambda l: calibration.augment(calibration.calibrate(l), generator)
+        parts = [lcdm(cal(proxy_logits(zc, cb, proxy_temperature)), cb, chunk_size=1024)  # (b,N,K) at a time
+                 for zc in z.split(images_per_chunk)]
+        dist = CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
+    return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
 
 # %% ../nbs/04_decoder.ipynb #5e523ffd
 @dataclass
@@ -343,57 +271,71 @@ class DCDDOutput:
         u8 = to_uint8(self.images.detach().cpu()).permute(0, 2, 3, 1).numpy()
         return [Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a) for a in u8]
 
-def check_logits(logits:Tensor, codebook:Tensor):
-    "Refuse logits that are not (B,N,K) over this codebook's K codes, or that hold NaN / +inf."
-    K = codebook.shape[0]
-    if logits.ndim != 3 or logits.shape[-1] != K:
-        raise ValueError(f"logits must be (B,N,K) with K={K} codes (the tokenizer's codebook), got {tuple(logits.shape)}")
-    if torch.isnan(logits).any() or torch.isposinf(logits).any():
-        raise ValueError("logits contain NaN or +inf (-inf is allowed for masked codes)")
-
 # %% ../nbs/04_decoder.ipynb #00a6c469
+def _check_temperature(value, name:str) -> float:
+    "`value` as a float if it is a finite number > 0, else a ValueError naming `name`."
+    try: ok = math.isfinite(value) and value > 0
+    except TypeError: ok = False
+    if not ok: raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
 class DCDDPipeline:
     "VLM logits / a CodeDistribution / encoder latents -> images, with a DCDDecoder and the frozen tokenizer."
     def __init__(self,
         decoder:DCDDecoder,
         tokenizer, # frozen tokenizer: codebook (K,D), downsample, decode_codes
-        scheduler=None, # diffusers scheduler for eps / v decoders (default DDIM)
         tokenizer_ref:str|None=None, # where the tokenizer comes from, saved when it cannot save itself
-        proxy_temperature:float=1.0, # T0 of the proxy logits -||z-c||^2/T0 the decoder was trained on (for `latents`)
+        proxy_temperature:float=1.0, # T0 of the proxy logits -||z-c||^2/T0 the decoder was trained on
     ):
         cb = tokenizer.codebook
         if cb.shape[1] != decoder.config.code_dim or tokenizer.downsample != decoder.config.downsample:
+            c = decoder.config
             raise ValueError(f"tokenizer (D={cb.shape[1]}, f={tokenizer.downsample}) does not match the decoder "
-                             f"(code_dim={decoder.config.code_dim}, downsample={decoder.config.downsample})")
-        self.decoder, self.tokenizer, self.scheduler, self.tokenizer_ref = decoder, tokenizer, scheduler, tokenizer_ref
-        self.proxy_temperature = proxy_temperature
+                             f"(code_dim={c.code_dim}, downsample={c.downsample})")
+        self.decoder, self.tokenizer, self.tokenizer_ref = decoder, tokenizer, tokenizer_ref
+        self.proxy_temperature = _check_temperature(proxy_temperature, "proxy_temperature")
 
-    def distribution(self, logits=None, distribution=None, latents=None, temperature:float|None=None,
-                     top_k:int|None=None, calibration=None) -> CodeDistribution:
-        "The CodeDistribution from exactly one of logits (B,N,K), distribution, latents (B,D,h,w)."
-        given = [n for n, v in [("logits", logits), ("distribution", distribution), ("latents", latents)] if v is not None]
-        if len(given) != 1: raise ValueError(f"pass exactly one of logits, distribution, latents; got {given or 'none'}")
-        cb = self.tokenizer.codebook.detach()
+    def distribution(self,
+        logits:Tensor|None=None, # (B,N,K) VLM image-token logits
+        distribution:CodeDistribution|None=None, # a ready LCDM result
+        latents:Tensor|None=None, # (B,D,h,w) encoder latents
+        logit_temperature:float=1.0, # LCDM tau for `logits`
+        proxy_temperature:float|None=None, # T0 for `latents` (None: the pipeline's `proxy_temperature`)
+        top_k:int|None=None, # LCDM top-k truncation of `logits`
+        calibration=None, # a `LogitCalibration` of the proxy logits of `latents`
+    ) -> CodeDistribution:
+        "The CodeDistribution of exactly one of `logits`, `distribution`, `latents`."
+        given = [n for n, v in dict(logits=logits, distribution=distribution, latents=latents).items()
+                 if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"pass exactly one of logits, distribution, latents; got {given or 'none'}")
+        tau = _check_temperature(logit_temperature, "logit_temperature")
+        t0 = _check_temperature(self.proxy_temperature if proxy_temperature is None else proxy_temperature,
+                                "proxy_temperature")
+        if calibration is not None and latents is None: raise ValueError("calibration applies to latents only")
+        if top_k is not None and logits is None: raise ValueError("top_k applies to logits only")
         if distribution is not None: return distribution
+        cb = self.tokenizer.codebook.detach()
         if latents is not None:
             if latents.ndim != 4 or latents.shape[1] != cb.shape[1]:
                 raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w), got {tuple(latents.shape)}")
-            return lcdm_from_latents(latents.to(cb.device), cb, temperature or self.proxy_temperature, calibration=calibration)
-        check_logits(logits, cb)
-        return lcdm(logits, cb.to(logits.device), temperature=temperature or 1.0, top_k=top_k)
+            return lcdm_from_latents(latents.to(cb.device), cb, t0, calibration=calibration)
+        check_logits(logits, "logits", cb.shape[0], "the tokenizer's codebook has")
+        return lcdm(logits, cb.to(logits.device), temperature=tau, top_k=top_k)
 
 # %% ../nbs/04_decoder.ipynb #a0ac5de7
+@patch
 @torch.no_grad()
-def _pipeline_call(self:DCDDPipeline,
+def __call__(self:DCDDPipeline,
     logits:Tensor|None=None, # (B,N,K) VLM image-token logits (the guided ones the sampler used)
     distribution:CodeDistribution|None=None, # a ready LCDM result
     latents:Tensor|None=None, # (B,D,h,w) encoder latents (reconstruction)
     num_inference_steps:int=8,
     generator:torch.Generator|None=None, # same generator state -> same images
-    guidance_scale:float=1.0, # classifier-free guidance against a zero conditioning
-    temperature:float|None=None, # LCDM tau for logits (default 1); T0 for latents (default: proxy_temperature)
-    top_k:int|None=None, # LCDM top-k truncation of logits
-    calibration=None, # logit calibration for proxy logits from `latents`
+    logit_temperature:float=1.0, # LCDM tau for `logits`
+    proxy_temperature:float|None=None, # T0 for `latents` (None: the pipeline's `proxy_temperature`)
+    top_k:int|None=None, # LCDM top-k truncation of `logits`
+    calibration=None, # a `LogitCalibration` of the proxy logits of `latents`
     grid:tuple[int,int]|None=None, # token grid (h, w) when N is not the decoder's square grid
     batch_size:int=16, # images sampled at once
     shift:float=1.0, # flow time shift
@@ -401,47 +343,44 @@ def _pipeline_call(self:DCDDPipeline,
 ) -> DCDDOutput:
     "Decode logits, a distribution or latents into images."
     self.decoder.eval()
-    dist = self.distribution(logits, distribution, latents, temperature, top_k, calibration)
+    dist = self.distribution(logits, distribution, latents, logit_temperature, proxy_temperature, top_k,
+                             calibration)
     if latents is not None and grid is None: grid = tuple(latents.shape[-2:])
     cond_map, vq_image = decoder_condition(dist, self.decoder, self.tokenizer, grid)
-    out = [sample(self.decoder, cond_map[i:i + batch_size], None if vq_image is None else vq_image[i:i + batch_size],
-                  num_inference_steps, generator, self.scheduler, guidance_scale, shift, tile)
+    vq = lambda i: None if vq_image is None else vq_image[i:i + batch_size]
+    out = [sample(self.decoder, cond_map[i:i + batch_size], vq(i), num_inference_steps, generator, shift, tile)
            for i in range(0, cond_map.shape[0], batch_size)]
     return DCDDOutput(torch.cat(out).float().clamp(-1, 1))
 
-DCDDPipeline.__call__ = _pipeline_call
-
 # %% ../nbs/04_decoder.ipynb #73113e9a
-def _qualname(o) -> str: return f"{type(o).__module__}.{type(o).__qualname__}"
+def _qualname(cls) -> str: return f"{cls.__module__}.{cls.__qualname__}"
+TOKENIZER_CLASSES = {_qualname(c): c for c in (TinyVQ,)}  # what `from_pretrained` may load from a folder
 
-def _import(qualname:str):
-    mod, _, name = qualname.rpartition(".")
-    return getattr(importlib.import_module(mod), name)
-
-def _save_pipeline(self:DCDDPipeline, path:str|Path):
-    "Write decoder/, scheduler/ (if any), tokenizer/ (if it can save itself) and pipeline.json to `path`."
+@patch
+def save_pretrained(self:DCDDPipeline, path:str|Path):
+    "Write decoder/, tokenizer/ (if it can save itself) and pipeline.json to `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     self.decoder.save_pretrained(path / "decoder")
-    if self.scheduler is not None: self.scheduler.save_pretrained(path / "scheduler")
     saved = hasattr(self.tokenizer, "save")
     if saved: self.tokenizer.save(path / "tokenizer")
-    meta = dict(tokenizer_class=_qualname(self.tokenizer), tokenizer_saved=saved, tokenizer_ref=self.tokenizer_ref,
-                scheduler_class=None if self.scheduler is None else _qualname(self.scheduler),
-                proxy_temperature=self.proxy_temperature)
+    meta = dict(tokenizer_class=_qualname(type(self.tokenizer)), tokenizer_saved=saved,
+                tokenizer_ref=self.tokenizer_ref, proxy_temperature=self.proxy_temperature)
     (path / "pipeline.json").write_text(json.dumps(meta, indent=2))
 
-@classmethod
-def _load_pipeline(cls, path:str|Path, tokenizer=None, device=None, dtype:torch.dtype|None=None) -> DCDDPipeline:
+@patch(cls_method=True)
+def from_pretrained(cls:DCDDPipeline, path:str|Path, tokenizer=None, device=None,
+                    dtype:torch.dtype|None=None) -> DCDDPipeline:
     "Load a pipeline saved with `save_pretrained`; pass `tokenizer` when it was not saved in the folder."
     path = Path(path)
-    meta = json.loads((path / "pipeline.json").read_text())
+    meta = json.loads((path / "pipeline.json").read_text())  # an older file's `scheduler_class` is not read
+    if tokenizer is None:
+        name = meta["tokenizer_class"]
+        if not meta["tokenizer_saved"]:
+            raise ValueError(f"tokenizer is required: {name} ({meta['tokenizer_ref']}) is not saved in {path}")
+        if name not in TOKENIZER_CLASSES:
+            raise ValueError(f"{path / 'pipeline.json'} names tokenizer_class={name!r}, but only "
+                             f"{list(TOKENIZER_CLASSES)} are loaded from a folder: pass tokenizer=")
+        tokenizer = TOKENIZER_CLASSES[name].load(path / "tokenizer")
     decoder = DCDDecoder.from_pretrained(path / "decoder", torch_dtype=dtype)
     if device is not None: decoder = decoder.to(device)
-    if tokenizer is None:
-        if not meta["tokenizer_saved"]:
-            raise ValueError(f"tokenizer is required: {meta['tokenizer_class']} ({meta['tokenizer_ref']}) was not saved in {path}")
-        tokenizer = _import(meta["tokenizer_class"]).load(path / "tokenizer")
-    sched = meta["scheduler_class"] and _import(meta["scheduler_class"]).from_pretrained(path / "scheduler")
-    return cls(decoder, tokenizer, sched or None, meta["tokenizer_ref"], meta.get("proxy_temperature", 1.0))
-
-DCDDPipeline.save_pretrained, DCDDPipeline.from_pretrained = _save_pipeline, _load_pipeline
+    return cls(decoder, tokenizer, meta["tokenizer_ref"], meta.get("proxy_temperature", 1.0))
