@@ -13,10 +13,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
+from safetensors.torch import save_file, load_file
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['BUNDLED', 'IMAGE_EXTS', 'default_data_root', 'to_model_range', 'to_uint8', 'load_bundled', 'class_names',
-           'image_grid', 'pil_to_model', 'ImageFolder', 'HFImages']
+           'image_grid', 'pil_to_model', 'ImageFolder', 'HFImages', 'load_hf', 'HFMapImages', 'load_images',
+           'batch_indices', 'IndexBatches', 'StreamBatches', 'fingerprint', 'cache_latents']
 
 # %% ../nbs/00_data.ipynb #0b49c487
 def default_data_root() -> Path:
@@ -51,7 +54,8 @@ def _read_verified(fn:Path, sha256:str, hint:str) -> np.ndarray:
 def _load_raw(name:str, split:str, root:str) -> tuple[np.ndarray, np.ndarray]:
     "uint8 images (N,28,28) and labels (N,) of a bundled split, verified and cached per process."
     m = _manifest(name, Path(root))
-    if split not in m["splits"]: raise ValueError(f"split must be one of {sorted(m['splits'])}, got {split!r}")
+    if split not in m["splits"]:
+        raise ValueError(f"split must be one of {sorted(m['splits'])}, got {split!r}")
     hint = _rebuild_hint(name, root)
     x, y = (_read_verified(Path(root) / name / f"{split}-{k}.npy.xz", m["files"][f"{split}-{k}.npy.xz"], hint)
             for k in ("images", "labels"))
@@ -82,7 +86,8 @@ def load_bundled(
     if limit is not None: x, y = x[:limit], y[:limit]
     x = to_model_range(torch.from_numpy(x.copy())).unsqueeze(1)  # (N,1,28,28)
     x = F.pad(x, (2, 2, 2, 2), value=-1.0)                        # (N,1,32,32), background is -1
-    if resolution != 32: x = F.interpolate(x, size=resolution, mode="bilinear", antialias=True, align_corners=False)
+    if resolution != 32:
+        x = F.interpolate(x, size=resolution, mode="bilinear", antialias=True, align_corners=False)
     return x.expand(-1, channels, -1, -1).contiguous(), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/00_data.ipynb #7c9b367c
@@ -135,7 +140,8 @@ class ImageFolder(torch.utils.data.Dataset):
                  channels:int=3, # 3 (RGB) or 1 (L)
                  verify:bool=True): # check every file's header when scanning
         self.root, self.resolution, self.channels = Path(root), resolution, channels
-        if not self.root.is_dir(): raise FileNotFoundError(f"root must be a folder of images, got {self.root}")
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"root must be a folder of images, got {self.root}")
         files = sorted(p for p in self.root.rglob("*") if p.is_file())
         self.classes = sorted({p.parent.name for p in files if p.parent != self.root})
         ok = [p for p in files if (_is_image(p) if verify else p.suffix.lower() in IMAGE_EXTS)]
@@ -169,13 +175,16 @@ class HFImages(torch.utils.data.IterableDataset):
                  label_key:str|None="label", # column holding int labels (None: all 0)
                  channels:int=3):
         cols = getattr(ds, "column_names", None)
-        if cols is not None and image_key not in cols: raise ValueError(f"image_key {image_key!r} is not a column of ds: {cols}")
-        self.ds, self.resolution, self.image_key, self.label_key, self.channels = ds, resolution, image_key, label_key, channels
+        if cols is not None and image_key not in cols:
+            raise ValueError(f"image_key {image_key!r} is not a column of ds: {cols}")
+        self.ds, self.resolution, self.channels = ds, resolution, channels
+        self.image_key, self.label_key = image_key, label_key
         self.skipped = 0
 
     def _item(self, ex):
         img = ex[self.image_key]
-        if not isinstance(img, Image.Image): img = Image.open(io.BytesIO(img["bytes"]) if isinstance(img, dict) else img)
+        if not isinstance(img, Image.Image):
+            img = Image.open(io.BytesIO(img["bytes"]) if isinstance(img, dict) else img)
         return pil_to_model(img, self.resolution, self.channels), int(ex[self.label_key]) if self.label_key else 0
 
     def __iter__(self):
@@ -184,3 +193,150 @@ class HFImages(torch.utils.data.IterableDataset):
             except (OSError, UnidentifiedImageError, ValueError):
                 self.skipped += 1
                 if self.skipped == 1: warnings.warn("HFImages skipped an undecodable image (counted in .skipped)")
+
+# %% ../nbs/00_data.ipynb #ld-hf-02
+def load_hf(source:str, # a folder written by `save_to_disk`, or a hub name (needs the network)
+            split:str="train", # the split of a `DatasetDict` or of the hub data set
+            streaming:bool=False): # an `IterableDataset` read on the fly
+    "A Hugging Face data set from disk or from the hub."
+    import datasets
+    if Path(source).is_dir():
+        ds = datasets.load_from_disk(source)
+        if isinstance(ds, datasets.DatasetDict): ds = ds[split]
+        return ds.to_iterable_dataset() if streaming else ds
+    return datasets.load_dataset(source, split=split, streaming=streaming)
+
+class HFMapImages(torch.utils.data.Dataset):
+    "A map-style Hugging Face data set as (C,R,R) images in [-1,1] and labels (the transform of `HFImages`)."
+    def __init__(self, ds, resolution:int, image_key:str="image", label_key:str|None="label", channels:int=3):
+        self.ds, self.conv = ds, HFImages(ds, resolution, image_key, label_key, channels)
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i:int): return self.conv._item(self.ds[i])
+
+# %% ../nbs/00_data.ipynb #ld-img-04
+def load_images(dataset:str, # a `BUNDLED` name, a folder of images, or "hf:<saved folder or hub name>"
+                split:str="train", # split of a bundled data set
+                resolution:int=32, # image side
+                channels:int=1, # image channels
+                limit:int|None=None, # keep the first `limit` images (None: all)
+                hf_split:str="train", # split of a "hf:" data set
+                image_key:str="image", # image column of a "hf:" data set
+                label_key:str|None="label", # label column of a "hf:" data set (None: no labels)
+                streaming:bool=False, # a "hf:" data set as a raw stream (encode it with `HFImages`)
+               ) -> torch.utils.data.Dataset:
+    "A training set as a map-style data set of (image (C,R,R) in [-1,1], label), or a `datasets` stream."
+    if dataset in BUNDLED:
+        return torch.utils.data.TensorDataset(*load_bundled(dataset, split, resolution, channels, limit))
+    if dataset.startswith("hf:"):
+        ds = load_hf(dataset[3:], hf_split, streaming)
+        if streaming: return ds if limit is None else ds.take(limit)
+        ds = HFMapImages(ds, resolution, image_key, label_key, channels)
+    elif Path(dataset).is_dir(): ds = ImageFolder(dataset, resolution, channels)
+    else:
+        raise ValueError(f"dataset must be one of {sorted(BUNDLED)}, a folder of images or 'hf:<name>', "
+                         f"got {dataset!r}")
+    return ds if limit is None else torch.utils.data.Subset(ds, range(min(limit, len(ds))))
+
+# %% ../nbs/00_data.ipynb #947b0bda
+def batch_indices(micro_step:int, n_items:int, batch_size:int, seed:int, rank:int=0, world:int=1) -> torch.Tensor:
+    "Indices of micro-batch `micro_step` for process `rank` of `world` (epochs reshuffled, remainder dropped)."
+    per_epoch = n_items // (batch_size * world)
+    if per_epoch < 1:
+        raise ValueError(f"batch_size * processes = {batch_size * world} exceeds the {n_items} training images")
+    epoch, pos = divmod(micro_step, per_epoch)
+    perm = torch.randperm(n_items, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    start = (pos * world + rank) * batch_size
+    return perm[start:start + batch_size]
+
+class IndexBatches:
+    "Micro-batches of a map-style data set in the order `batch_indices` gives; `get(m)` is micro-batch m."
+    def __init__(self, data, batch_size:int, seed:int=0, rank:int=0, world:int=1):
+        self.data, self.batch_size, self.seed, self.rank, self.world = data, batch_size, seed, rank, world
+
+    def get(self, m:int) -> tuple[torch.Tensor, torch.Tensor]: # images (batch_size,C,R,R), their indices
+        idx = batch_indices(m, len(self.data), self.batch_size, self.seed, self.rank, self.world)
+        return torch.stack([self.data[i][0] for i in idx.tolist()]), idx
+
+    def first(self, k:int) -> torch.Tensor: # (k,C,R,R) the first images, for sample grids
+        return torch.stack([self.data[i][0] for i in range(min(k, len(self.data)))])
+
+# %% ../nbs/00_data.ipynb #e3cccf51
+class StreamBatches:
+    "Micro-batches of a streamed data set in an order set by the seed; `get(m)` is micro-batch m."
+    def __init__(self, ds, # a `datasets.IterableDataset` with an image column
+                 batch_size:int, seed:int=0,
+                 resolution:int=256, image_key:str="image", label_key:str|None="label", channels:int=3, # `HFImages`'
+                 shuffle_buffer:int=1000, # examples in the shuffle buffer
+                 rank:int=0, world:int=1):
+        from datasets.distributed import split_dataset_by_node
+        self.ds = split_dataset_by_node(ds, rank, world) if world > 1 else ds
+        self.batch_size, self.seed, self.shuffle_buffer = batch_size, seed, shuffle_buffer
+        self.conv, self.gen, self.pos = (resolution, image_key, label_key, channels), None, None
+
+    def _images(self):
+        "Images forever: epoch after epoch, each reshuffled."
+        epoch = 0
+        while True:
+            shuffled = self.ds.shuffle(seed=self.seed * 100_003 + epoch, buffer_size=self.shuffle_buffer)
+            yield from (x for x, _ in HFImages(shuffled, *self.conv))
+            epoch += 1
+
+    def _batches(self):
+        it = self._images()
+        while True: yield torch.stack([next(it) for _ in range(self.batch_size)])
+
+    def get(self, m:int) -> tuple[torch.Tensor, None]: # images (batch_size,C,R,R), no indices
+        if self.pos != m:  # a fresh start or a resume: replay the stream up to micro-batch m
+            self.gen, self.pos = self._batches(), 0
+            for _ in range(m): next(self.gen); self.pos += 1
+        self.pos += 1
+        return next(self.gen), None
+
+    def first(self, k:int) -> torch.Tensor: # (k,C,R,R) the first images of the stream, for sample grids
+        it = self._images(); return torch.stack([next(it) for _ in range(k)])
+
+# %% ../nbs/00_data.ipynb #1e754074
+def fingerprint(tokenizer, # anything with `state_dict()`
+                data_id:str) -> str:
+    "A short hash of the tokenizer's weights and the data's identity."
+    h = hashlib.sha256(data_id.encode())
+    for k, v in sorted(tokenizer.state_dict().items()):
+        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def _atomic_save(tensors:dict, path:Path, metadata:dict):
+    tmp = path.with_name(f".tmp-{path.name}")
+    save_file(tensors, str(tmp), metadata=metadata); os.replace(tmp, path)
+
+def _shard_ok(path:Path, fp:str, n:int) -> bool:
+    try:
+        from safetensors import safe_open
+        with safe_open(str(path), "pt") as f: meta = f.metadata(); z = f.get_tensor("z")
+        return meta.get("fingerprint") == fp and z.shape[0] == n and bool(torch.isfinite(z).all())
+    except Exception: return False
+
+# %% ../nbs/00_data.ipynb #7b9169b6
+@torch.no_grad()
+def cache_latents(
+    tokenizer, # frozen tokenizer with `encode`
+    dataset:torch.utils.data.Dataset, # map-style (image, label) items
+    cache_dir:str|Path, # folder for the shards
+    data_id:str, # identity of the data (dataset, split, resolution, limit) for the fingerprint
+    shard_size:int=4096, # images per shard
+    batch_size:int=256, # images per encoder call
+    progress:bool=True,
+) -> torch.Tensor: # (N,D,h,w) fp32 latents, in dataset order
+    "Encode `dataset` once into verified, atomically written shards; reuse the shards that are already there."
+    cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
+    fp, n = fingerprint(tokenizer, data_id), len(dataset)
+    out = []
+    shards = tqdm(range(0, n, shard_size), desc="encoding latents", disable=not progress, leave=False)
+    for s, start in enumerate(shards):
+        idx = range(start, min(start + shard_size, n))
+        path = cache_dir / f"latents-{fp}-{s:05d}.safetensors"
+        if not _shard_ok(path, fp, len(idx)):
+            z = torch.cat([tokenizer.encode(torch.stack([dataset[i][0] for i in idx[b:b + batch_size]]))
+                           for b in range(0, len(idx), batch_size)])
+            _atomic_save({"z": z.float().contiguous()}, path, {"fingerprint": fp, "start": str(start)})
+        out.append(load_file(str(path))["z"])
+    return torch.cat(out)

@@ -15,25 +15,31 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
+from fastcore.basics import patch
+from .metrics import psnr
 
 # %% auto #0
 __all__ = ['check_images', 'check_codebook', 'check_latents', 'check_ids', 'tokens', 'sq_dists', 'proxy_logits', 'nearest_codes',
            'VQTokenizer', 'TokenizerBase', 'TinyVQConfig', 'ResBlock', 'tiny_encoder', 'tiny_decoder', 'EMACodebook',
-           'TinyVQ', 'VQOutput', 'save_folder', 'load_folder', 'psnr', 'code_usage', 'evaluate_tokenizer',
-           'train_tokenizer', 'reconstruction_figure', 'JanusVQ', 'DiffusersVQ']
+           'save_folder', 'load_folder', 'FolderModel', 'TinyVQ', 'VQOutput', 'code_usage', 'evaluate_tokenizer',
+           'warmup_cosine', 'train_tokenizer', 'reconstruction_figure']
 
 # %% ../nbs/01_tokenizers.ipynb #b6251b3c
 def check_images(x:Tensor, # images (B,C,H,W) in [-1,1]
                  in_channels:int, # channels the tokenizer expects
                  downsample:int, # the tokenizer's factor f
                  name:str='x'): # argument name used in error messages
-    "Raise a `ValueError` naming `name` unless `x` is a finite float batch (B,`in_channels`,H,W) with H,W divisible by f."
-    if not isinstance(x, Tensor) or x.ndim != 4: raise ValueError(f"{name} must be images (B,C,H,W), got {_shape(x)}")
-    if not x.is_floating_point(): raise ValueError(f"{name} must be a float tensor in [-1,1], got dtype {x.dtype}")
-    if x.shape[1] != in_channels: raise ValueError(f"{name} must have C={in_channels} channels, got shape {tuple(x.shape)}")
+    "Raise a `ValueError` naming `name` unless `x` is a finite float batch (B,`in_channels`,H,W), H,W divisible by f."
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        raise ValueError(f"{name} must be images (B,C,H,W), got {_shape(x)}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor in [-1,1], got dtype {x.dtype}")
+    if x.shape[1] != in_channels:
+        raise ValueError(f"{name} must have C={in_channels} channels, got shape {tuple(x.shape)}")
     H, W = x.shape[-2:]
     if H % downsample or W % downsample:
-        raise ValueError(f"{name} height and width must be divisible by the downsampling factor f={downsample}, got {H}x{W}")
+        raise ValueError(f"{name} height and width must be divisible by the downsampling factor f={downsample}, "
+                         f"got {H}x{W}")
     if not torch.isfinite(x).all(): raise ValueError(f"{name} contains NaN or inf values")
     return x
 
@@ -51,11 +57,13 @@ def check_latents(z:Tensor, # latents or codes (B,D,h,w)
                   name:str='z'): # argument name used in error messages
     "Raise a `ValueError` naming `name` unless `z` is a finite (B,D,h,w) float tensor with the codebook's D."
     check_codebook(codebook)
-    if not isinstance(z, Tensor) or z.ndim != 4: raise ValueError(f"{name} must be latents (B,D,h,w), got {_shape(z)}")
+    if not isinstance(z, Tensor) or z.ndim != 4:
+        raise ValueError(f"{name} must be latents (B,D,h,w), got {_shape(z)}")
     if z.shape[1] != codebook.shape[1]:
         raise ValueError(f"{name} has D={z.shape[1]} channels but the codebook is (K,D)={tuple(codebook.shape)}: "
                          f"latent dimension mismatch")
-    if not z.is_floating_point() or not torch.isfinite(z).all(): raise ValueError(f"{name} must be finite floats")
+    if not z.is_floating_point() or not torch.isfinite(z).all():
+        raise ValueError(f"{name} must be finite floats")
     return z
 
 def check_ids(ids:Tensor, # token ids (B,h,w)
@@ -124,7 +132,7 @@ class VQTokenizer(Protocol):
 
 # %% ../nbs/01_tokenizers.ipynb #4bc4dfed
 class TokenizerBase:
-    "Checks, quantisation and id decoding shared by the tokenizers here; subclasses give `codebook`, `_encode`, `_decode`."
+    "Checks, quantisation and id decoding shared by the tokenizers; subclasses give `codebook`, `_encode`, `_decode`."
     def encode(self, x:Tensor) -> Tensor: # (B,C,H,W) images in [-1,1]
         "Continuous latents z (B,D,h,w) fp32, before quantisation (L2-normalised where the tokenizer normalises)."
         return self._encode(check_images(x, self.in_channels, self.downsample)).float()
@@ -165,8 +173,10 @@ class TinyVQConfig:
     dead_threshold:float=0.5 # restart a code whose EMA count falls below this
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
-        if not self.channels or min(self.channels) < 1: raise ValueError(f"channels must be positive widths, got {self.channels}")
-        if self.num_codes < 2 or self.code_dim < 1: raise ValueError(f"num_codes must be >= 2 and code_dim >= 1, got {self.num_codes}, {self.code_dim}")
+        if not self.channels or min(self.channels) < 1:
+            raise ValueError(f"channels must be positive widths, got {self.channels}")
+        if self.num_codes < 2 or self.code_dim < 1:
+            raise ValueError(f"num_codes must be >= 2 and code_dim >= 1, got {self.num_codes}, {self.code_dim}")
         if not 0 <= self.decay < 1: raise ValueError(f"decay must be in [0,1), got {self.decay}")
 
 # %% ../nbs/01_tokenizers.ipynb #ab092e91
@@ -189,7 +199,8 @@ def tiny_encoder(cfg:TinyVQConfig) -> nn.Sequential:
 def tiny_decoder(cfg:TinyVQConfig) -> nn.Sequential:
     "Codes (B,D,h,w) -> images (B,C,f*h,f*w); the mirror of `tiny_encoder`."
     ch, layers = cfg.channels, [nn.Conv2d(cfg.code_dim, cfg.channels[-1], 3, padding=1)]
-    for i in reversed(range(len(ch))): layers += [ResBlock(ch[i]), nn.ConvTranspose2d(ch[i], ch[max(i - 1, 0)], 4, stride=2, padding=1)]
+    for i in reversed(range(len(ch))):
+        layers += [ResBlock(ch[i]), nn.ConvTranspose2d(ch[i], ch[max(i - 1, 0)], 4, stride=2, padding=1)]
     return nn.Sequential(*layers, _norm(ch[0]), nn.SiLU(), nn.Conv2d(ch[0], cfg.in_channels, 3, padding=1))
 
 # %% ../nbs/01_tokenizers.ipynb #ead7eeb1
@@ -235,9 +246,42 @@ class EMACodebook(nn.Module):
             self.embed[dead], self.embed_avg[dead], self.cluster_size[dead] = new, new, 1.
         return nd
 
+# %% ../nbs/01_tokenizers.ipynb #d3bcf41d
+def save_folder(model:nn.Module, # a model with a dataclass `config`
+                path:str|Path) -> Path: # the folder to write
+    "Write `model.config` as `config.json` and the weights as `model.safetensors` into the folder `path`."
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    (path / 'config.json').write_text(json.dumps(asdict(model.config), indent=1) + '\n')
+    save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()},
+              str(path / 'model.safetensors'))
+    return path
+
+def load_folder(cls, # the model class
+                config_cls, # its config dataclass
+                path:str|Path, # a folder written by `save_folder`
+                device:str|torch.device='cpu'):
+    "A `cls` from a folder written by `save_folder`, in eval mode."
+    path = Path(path)
+    for f in ['config.json', 'model.safetensors']:
+        if not (path / f).is_file():
+            raise FileNotFoundError(f"path must be a {cls.__name__} folder with {f}, not found in {path}")
+    model = cls(config_cls(**json.loads((path / 'config.json').read_text())))
+    model.load_state_dict(load_file(str(path / 'model.safetensors')))
+    return model.to(device).eval()
+
+class FolderModel:
+    "Mixin for a model with a dataclass `config`: `save` and `load` through `save_folder` / `load_folder`."
+    config_class:type = None  # the config dataclass; set by the model class
+    def save(self, path:str|Path) -> Path: return save_folder(self, path)  # the folder written
+    @classmethod
+    def load(cls, path:str|Path, device:str|torch.device='cpu'): # a folder written by `save`; in eval mode
+        "The model saved in the folder `path`."
+        return load_folder(cls, cls.config_class, path, device)
+
 # %% ../nbs/01_tokenizers.ipynb #6b66e431
-class TinyVQ(TokenizerBase, nn.Module):
+class TinyVQ(TokenizerBase, FolderModel, nn.Module):
     "A small convolutional VQ-VAE with an EMA codebook; implements `VQTokenizer`."
+    config_class = TinyVQConfig
     def __init__(self, config:TinyVQConfig|None=None, **kwargs): # a config, or its fields as keywords
         super().__init__()
         self.config = config or TinyVQConfig(**kwargs)
@@ -268,46 +312,18 @@ def _train_codebook(q:EMACodebook, z:Tensor, ids:Tensor):
     zf = tokens(z).reshape(-1, z.shape[1])  # (B*N, D)
     q.update(zf, ids.flatten()); q.restart_dead(zf)
 
-def _tinyvq_forward(self:TinyVQ, x:Tensor) -> VQOutput: # (B,C,H,W) images in [-1,1]
+@patch
+def forward(self:TinyVQ, x:Tensor) -> VQOutput: # (B,C,H,W) images in [-1,1]
     "Encode, quantise (updating the EMA codebook in training mode) and decode with straight-through gradients."
     z = self.encode(x)  # (B,D,h,w)
-    if self.training and not bool(self.quantizer.initialized): self.quantizer.init_from(tokens(z).reshape(-1, z.shape[1]))
+    if self.training and not bool(self.quantizer.initialized):
+        self.quantizer.init_from(tokens(z).reshape(-1, z.shape[1]))
     ids = self.quantize(z)
     zq = self.lookup(ids)  # (B,D,h,w)
     if self.training: _train_codebook(self.quantizer, z, ids)
     return VQOutput(self.decoder(z + (zq - z).detach()), F.mse_loss(z, zq), ids)
 
-TinyVQ.forward = _tinyvq_forward
-
-# %% ../nbs/01_tokenizers.ipynb #571483f5
-def save_folder(model:nn.Module, path:str|Path) -> Path: # a model with a dataclass `config`; the folder to write
-    "Write `model.config` as `config.json` and the weights as `model.safetensors` into the folder `path`."
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    (path / 'config.json').write_text(json.dumps(asdict(model.config), indent=1) + '\n')
-    save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(path / 'model.safetensors'))
-    return path
-
-def load_folder(cls, config_cls, path:str|Path, device:str|torch.device='cpu'): # model class, its config dataclass, folder
-    "A `cls` from a folder written by `save_folder`, in eval mode."
-    path = Path(path)
-    for f in ['config.json', 'model.safetensors']:
-        if not (path / f).is_file(): raise FileNotFoundError(f"path must be a {cls.__name__} folder with {f}, not found in {path}")
-    model = cls(config_cls(**json.loads((path / 'config.json').read_text())))
-    model.load_state_dict(load_file(str(path / 'model.safetensors')))
-    return model.to(device).eval()
-
-TinyVQ.save = save_folder
-TinyVQ.load = classmethod(lambda cls, path, device='cpu': load_folder(cls, TinyVQConfig, path, device))
-
 # %% ../nbs/01_tokenizers.ipynb #00b46247
-def psnr(x:Tensor, # (B,C,H,W) reference images
-         y:Tensor, # (B,C,H,W) reconstructions
-         data_range:float=2.0): # max - min of the image range ([-1,1] -> 2)
-    "Per-image PSNR in dB (B,), with `y` clamped to the image range."
-    lo = -data_range / 2
-    mse = (y.float().clamp(lo, lo + data_range) - x.float()).pow(2).flatten(1).mean(1)  # (B,)
-    return 10 * torch.log10(data_range ** 2 / mse.clamp_min(1e-12))
-
 def code_usage(ids:Tensor, # token ids, any shape
                num_codes:int): # K
     "Perplexity exp(H) of the code histogram and the fraction of the K codes used."
@@ -326,15 +342,18 @@ def evaluate_tokenizer(tok:VQTokenizer, # any tokenizer
     for xb in images.split(batch_size):
         i = tok.quantize(tok.encode(xb))
         rec = tok.decode_ids(i).to(xb.device)
-        mse.append((rec - xb).pow(2).flatten(1).mean(1)); ps.append(psnr(xb, rec)); ids.append(i.cpu())
+        mse.append((rec - xb).pow(2).flatten(1).mean(1)); ps.append(psnr(rec.clamp(-1, 1), xb)); ids.append(i.cpu())
     return dict(mse=torch.cat(mse).mean().item(), psnr=torch.cat(ps).mean().item(),
                 **code_usage(torch.cat(ids), tok.codebook.shape[0]))
 
 # %% ../nbs/01_tokenizers.ipynb #e9c134d3
-def _lr_factor(step, steps, warmup):
-    "Linear warm-up, then cosine decay to 0.1."
+def warmup_cosine(step:int, # the optimiser step, from 0 (`LambdaLR`'s count)
+                  steps:int, # steps of the whole run
+                  warmup:int, # linear warm-up steps
+                  final:float=0.1): # the factor the cosine ends at
+    "The learning-rate factor: a linear warm-up to 1, then a cosine decay to `final` (for `LambdaLR`)."
     if step < warmup: return (step + 1) / warmup
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
+    return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
 
 def train_tokenizer(images:Tensor, # (N,C,H,W) training images in [-1,1]
                     config:TinyVQConfig|None=None, # model config; default TinyVQConfig(in_channels=C)
@@ -350,13 +369,15 @@ def train_tokenizer(images:Tensor, # (N,C,H,W) training images in [-1,1]
                     progress:bool=False): # show a tqdm progress bar
     "Train a `TinyVQ` on `images`; returns `(model, history)` with `history` a DataFrame of logged losses."
     cfg = config or TinyVQConfig(in_channels=images.shape[1])
-    if steps < 1 or batch_size < 1 or eval_every < 1: raise ValueError(f"steps, batch_size and eval_every must be >= 1, got {steps}, {batch_size}, {eval_every}")
+    if steps < 1 or batch_size < 1 or eval_every < 1:
+        raise ValueError(f"steps, batch_size and eval_every must be >= 1, got {steps}, {batch_size}, {eval_every}")
     check_images(images, cfg.in_channels, 2 ** len(cfg.channels), name='images')
-    if eval_images is not None: check_images(eval_images, cfg.in_channels, 2 ** len(cfg.channels), name='eval_images')
+    if eval_images is not None:
+        check_images(eval_images, cfg.in_channels, 2 ** len(cfg.channels), name='eval_images')
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     model = TinyVQ(cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps, warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, steps, warmup))
     rows, t0, acc = [], time.time(), []
     for step in tqdm(range(1, steps + 1), desc="train tokenizer", disable=not progress, leave=False):
         xb = images[torch.randint(len(images), (batch_size,), generator=g)].to(device)
@@ -396,102 +417,3 @@ def reconstruction_figure(tok:VQTokenizer, # any tokenizer
             ax.imshow(im.squeeze(-1) if im.shape[-1] == 1 else im, cmap='gray', vmin=0, vmax=1); ax.axis('off')
     if title: fig.suptitle(title, fontsize=9)
     return fig
-
-# %% ../nbs/01_tokenizers.ipynb #f5bf111e
-def _janus_vqvae(model):
-    "The `JanusVQVAE` inside `model` (itself, a `JanusModel` or a `JanusForConditionalGeneration`)."
-    from transformers import JanusVQVAE
-    for m in [model, getattr(model, 'vqmodel', None), getattr(getattr(model, 'model', None), 'vqmodel', None)]:
-        if isinstance(m, JanusVQVAE): return m
-    raise TypeError(f"model must be a JanusVQVAE, JanusModel or JanusForConditionalGeneration, got {type(model).__name__}")
-
-class JanusVQ(TokenizerBase):
-    "`VQTokenizer` over `transformers`' `JanusVQVAE` (LlamaGen VQ-16 of Janus-Pro): L2-normalised, f=16."
-    normalized = True
-    def __init__(self, model): # a JanusVQVAE, JanusModel or JanusForConditionalGeneration
-        self.vq = _janus_vqvae(model).eval().requires_grad_(False)
-
-    in_channels = property(lambda self: self.vq.config.in_channels)
-    downsample = property(lambda self: 2 ** (len(self.vq.config.channel_multiplier) - 1))
-    codebook = property(lambda self: F.normalize(self.vq.quantize.embedding.weight.detach().float(), dim=1))
-    _param = property(lambda self: self.vq.quant_conv.weight)  # device and dtype of the model
-
-    def _encode(self, x): return F.normalize(self.vq.quant_conv(self.vq.encoder(x.to(self._param))).float(), dim=1)
-    def _decode(self, codes): return self.vq.decoder(self.vq.post_quant_conv(codes.to(self._param)))
-
-# %% ../nbs/01_tokenizers.ipynb #9393dd13
-def _checkpoint_file(path_or_id, filename, required=True):
-    "A file of a local checkpoint folder or of a Hugging Face hub repo (downloaded to the cache); None if optional and absent."
-    p = Path(path_or_id)
-    if p.is_dir():
-        if (p / filename).is_file(): return p / filename
-        if required: raise FileNotFoundError(f"path {p} has no {filename}")
-        return None
-    from huggingface_hub import hf_hub_download
-    try: return Path(hf_hub_download(str(path_or_id), filename))
-    except Exception:
-        if required: raise
-        return None
-
-def _load_prefixed(path_or_id, prefix:str) -> dict:
-    "The tensors whose names start with `prefix` (prefix removed), from the safetensors file or the shards that hold them."
-    from safetensors import safe_open
-    index = _checkpoint_file(path_or_id, 'model.safetensors.index.json', required=False)
-    files = sorted({f for k, f in json.loads(index.read_text())['weight_map'].items() if k.startswith(prefix)}) if index else ['model.safetensors']
-    sd = {}
-    for f in files:
-        with safe_open(str(_checkpoint_file(path_or_id, f)), 'pt') as fh:
-            sd.update({k[len(prefix):]: fh.get_tensor(k) for k in fh.keys() if k.startswith(prefix)})
-    if not sd: raise ValueError(f"path_or_id {path_or_id} holds no weights under {prefix!r}")
-    return sd
-
-def _janus_from_pretrained(cls, path_or_id:str|Path, # Janus checkpoint folder or hub id, e.g. deepseek-community/Janus-Pro-1B
-                           dtype:torch.dtype=torch.float32, # weights' dtype in memory
-                           device:str|torch.device='cpu',
-                           prefix:str='model.vqmodel.'): # where the VQ's weights sit in the checkpoint
-    "A `JanusVQ` from a Janus checkpoint, loading only the VQ's weights."
-    from transformers import JanusConfig, JanusVQVAE
-    cfg = JanusConfig.from_dict(json.loads(_checkpoint_file(path_or_id, 'config.json').read_text()))
-    vq = JanusVQVAE(cfg.vq_config)
-    vq.load_state_dict(_load_prefixed(path_or_id, prefix), strict=True)
-    return cls(vq.to(device=device, dtype=dtype))
-
-JanusVQ.from_pretrained = classmethod(_janus_from_pretrained)
-
-# %% ../nbs/01_tokenizers.ipynb #2b5f1014
-class DiffusersVQ(TokenizerBase):
-    "`VQTokenizer` over a diffusers `VQModel` (aMUSEd, Kandinsky MoVQ): Euclidean codebook, f = 2**(blocks-1)."
-    normalized = False
-    def __init__(self, vq): # a diffusers VQModel
-        from diffusers import VQModel
-        if not isinstance(vq, VQModel): raise TypeError(f"vq must be a diffusers VQModel, got {type(vq).__name__}")
-        if getattr(vq.quantize, 'remap', None) is not None: raise ValueError("vq.quantize.remap is set: remapped ids are not supported")
-        self.vq = vq.eval().requires_grad_(False)
-
-    in_channels = property(lambda self: self.vq.config.in_channels)
-    downsample = property(lambda self: 2 ** (len(self.vq.config.down_block_types) - 1))
-    codebook = property(lambda self: self.vq.quantize.embedding.weight.detach().float())
-    _param = property(lambda self: self.vq.quant_conv.weight)
-
-    def _encode(self, x): return self.vq.encode(x.to(self._param)).latents
-    def _decode(self, codes):
-        codes = codes.to(self._param)
-        return self.vq.decoder(self.vq.post_quant_conv(codes), codes if self.vq.config.norm_type == 'spatial' else None)
-
-    @classmethod
-    def from_pretrained(cls, path_or_id:str|Path, # folder or hub id
-                        subfolder:str|None=None, # e.g. "vqvae" (aMUSEd), "movq" (Kandinsky 2.2)
-                        **kwargs): # passed to VQModel.from_pretrained (torch_dtype, ...)
-        "A `DiffusersVQ` from a saved `VQModel`."
-        from diffusers import VQModel
-        return cls(VQModel.from_pretrained(path_or_id, subfolder=subfolder, **kwargs))
-
-# %% ../nbs/01_tokenizers.ipynb #lead-f8edf774
-def _wrapped_to(self, *args, **kwargs):
-    "Move the wrapped model (device, dtype), like `nn.Module.to`; returns the tokenizer."
-    self.vq.to(*args, **kwargs); return self
-
-for _cls in (JanusVQ, DiffusersVQ):
-    _cls.to = _wrapped_to
-    _cls.parameters = lambda self: self.vq.parameters()
-    _cls.state_dict = lambda self: self.vq.state_dict()

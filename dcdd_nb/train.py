@@ -6,11 +6,11 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #73aaffc7
 from __future__ import annotations
-import csv, dataclasses, hashlib, json, math, os, shutil, signal, time, warnings
-from dataclasses import dataclass, field, fields, asdict
+import csv, hashlib, json, os, shutil, signal, time, warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, asdict
 from pathlib import Path
-from typing import Any
-import torch, torch.nn.functional as F
+import torch
 from torch import Tensor
 import yaml
 from safetensors.torch import save_file, load_file
@@ -18,18 +18,32 @@ from tqdm.auto import tqdm
 from accelerate import Accelerator
 from diffusers.training_utils import EMAModel
 from diffusers.optimization import get_cosine_schedule_with_warmup
+from fastcore.basics import patch
 
-from .data import load_bundled, ImageFolder, HFImages, image_grid, BUNDLED
-from .tokenizers import TinyVQ, JanusVQ, DiffusersVQ, proxy_logits
-from .lcdm import lcdm_from_latents, lcdm, CodeDistribution, FIELDS
-from .decoder import DCDDecoder, ABLATIONS, decoder_loss, decoder_condition, sample
+from .config import rule, validate, coerce
+from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
+from .adapters import load_tokenizer
+from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_loss, sample
+from .calibration import load_calibration
 
 # %% auto #0
-__all__ = ['ONEHOT_FIELDS', 'TrainConfig', 'validate', 'config_from_dict', 'load_config', 'save_config', 'load_images', 'load_hf',
-           'HFMapImages', 'load_tokenizer', 'fingerprint', 'cache_latents', 'load_calibration', 'drop_fields',
-           'step_condition', 'precompute_conditions', 'batch_indices', 'step_generator', 'StreamBatches',
-           'save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint', 'build_decoder', 'RunLog',
-           'train']
+__all__ = ['TRAINABLE', 'TrainConfig', 'config_from_dict', 'load_config', 'save_config', 'precompute_conditions',
+           'step_generator', 'save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint',
+           'build_decoder', 'RunLog', 'Trainer', 'train']
+
+# %% ../nbs/05_train.ipynb #85dad762
+TRAINABLE = tuple(k for k, r in ROWS.items() if r.decoder is not None)  # rows with a decoder to train
+
+def _calibration_rule(cfg, v) -> str|None:
+    "A calibrated row needs a calibration; an uncalibrated one refuses it."
+    row = ROWS.get(cfg.variant)
+    if row is None or bool(v) == row.calibrated: return None
+    if v: return f"must be None for variant {cfg.variant!r}: that row trains on uncalibrated proxy logits"
+    return f"must be a saved LogitCalibration for variant {cfg.variant!r}: that row trains on calibrated logits"
+
+def _streaming_rule(cfg, v) -> str|None:
+    if v and (not cfg.dataset.startswith("hf:") or cfg.cache_latents):
+        return "needs a 'hf:' dataset and cache_latents=False: a stream is encoded on the fly"
 
 # %% ../nbs/05_train.ipynb #f1997a3c
 @dataclass
@@ -37,103 +51,58 @@ class TrainConfig:
     "Everything a decoder training run needs; saved as config.yaml in the run folder."
     run_dir:str="runs/train" # run folder: config, logs, checkpoints, samples, final weights
     seed:int=0 # seeds data order, noise and initial weights: a CPU run is repeatable
-    # data
-    dataset:str="fashion-mnist" # a bundled data set name, a folder of images (ImageNet-style), or "hf:<saved folder or hub name>"
+    # data (`dcdd_nb.data.load_images`)
+    dataset:str="fashion-mnist" # a bundled data set, a folder of images, or "hf:<saved folder or hub name>"
     split:str="train" # bundled split
-    resolution:int=32 # image side
-    channels:int=1 # image channels
-    limit:int|None=None # use the first `limit` images (None: all)
+    resolution:int=rule(32, min=1) # image side
+    channels:int=rule(1, min=1) # image channels
+    limit:int|None=rule(None, min=1) # use the first `limit` images (None: all)
     hf_split:str="train" # split of a "hf:" data set
     image_key:str="image" # image column of a "hf:" data set
     label_key:str|None="label" # label column of a "hf:" data set (None: no labels)
-    streaming:bool=False # read a "hf:" data set as a stream: encoded on the fly, order from a seeded shuffle buffer
-    shuffle_buffer:int=1000 # shuffle buffer of a streamed data set
+    streaming:bool=rule(False, check=_streaming_rule) # a "hf:" stream, encoded on the fly (shuffle buffer)
+    shuffle_buffer:int=rule(1000, min=1) # shuffle buffer of a streamed data set
     # tokenizer and proxy logits
-    tokenizer:str="" # folder of a saved TinyVQ (`TinyVQ.save`)
-    proxy_temperature:float=0.05 # T in -||z - c||^2 / T
-    temperature_jitter:float=0.0 # augmentation: T * exp(u), u ~ U(-j, j), one draw per step
-    calibration:str|None=None # a saved LogitCalibration (dcdd_nb.calibration) applied to proxy logits
-    field_dropout:dict=field(default_factory=dict) # LCDM field -> per-token probability of its one-hot value (`drop_fields`), e.g. {mean: 0.5}
+    tokenizer:str="" # a saved TinyVQ folder, "janus:<checkpoint>" or "diffusers:<folder>[::subfolder]"
+    proxy_temperature:float=rule(0.05, gt=0) # T in -||z - c||^2 / T
+    calibration:str|None=rule(None, check=_calibration_rule) # a saved LogitCalibration (calibrated rows only)
     cache_latents:bool=True # encode the data once into sharded latent files (else encode every step)
-    cache_conditions:bool=False # also compute LCDM maps and G(mean) once (needs no augmentation; memory: N maps + N images)
+    cache_conditions:bool=rule(False, check=lambda c, v: "needs cache_latents=True" if v and not c.cache_latents
+                               else None) # also compute every LCDM map and G(top1) once (memory: N maps, N images)
     cache_dir:str|None=None # where the latent shards go (default: <run_dir>/latents); share it between runs
-    shard_size:int=4096 # images per latent shard
+    shard_size:int=rule(4096, min=1) # images per latent shard
     # decoder
-    variant:str="all+vq" # a `dcdd_nb.decoder.ABLATIONS` row: "top1", "mean+top1", "all+vq", ...
-    decoder:dict=field(default_factory=dict) # further DCDDecoder config overrides (block_out_channels, ...)
+    variant:str=rule("lcdm", choices=TRAINABLE) # a `dcdd_nb.decoder.ROWS` key: "top1", "lcdm" or "lcdm-lc"
+    decoder:dict=rule(factory=dict) # further DCDDecoder config overrides (block_out_channels, ...)
     # optimisation
-    steps:int=400 # optimizer steps
-    batch_size:int=64 # images per process per micro-batch
-    grad_accum:int=1 # micro-batches per optimizer step
-    lr:float=2e-4
-    weight_decay:float=0.0
-    warmup_steps:int=20 # linear warm-up, then cosine decay to 0
-    grad_clip:float=1.0 # max gradient norm (0: off)
-    ema_decay:float=0.999
-    mixed_precision:str="no" # "no", "fp16" or "bf16" (accelerate)
+    steps:int=rule(400, min=1) # optimizer steps
+    batch_size:int=rule(64, min=1) # images per process per micro-batch
+    grad_accum:int=rule(1, min=1) # micro-batches per optimizer step
+    lr:float=rule(2e-4, gt=0)
+    weight_decay:float=rule(0.0, min=0) # AdamW's
+    warmup_steps:int=rule(20, min=0) # linear warm-up, then cosine decay to 0
+    grad_clip:float=rule(1.0, min=0) # max gradient norm (0: off)
+    ema_decay:float=rule(0.999, min=0, lt=1)
+    mixed_precision:str=rule("no", choices=("no", "fp16", "bf16")) # accelerate's
     compile:bool=False # torch.compile the decoder
     # bookkeeping
-    log_every:int=10 # steps between metric rows
-    checkpoint_every:int=100 # steps between checkpoints (and one at the end)
-    keep_checkpoints:int=2 # how many checkpoints to keep
-    sample_every:int=0 # steps between sample grids (0: only at the end)
-    sample_steps:int=8 # sampler steps for the grids
-    max_bad_steps:int=10 # stop when this many steps in a row have a non-finite loss
-
-# %% ../nbs/05_train.ipynb #e281c903
-_CHOICES = {"mixed_precision": ("no", "fp16", "bf16")}
-_POSITIVE = ("resolution", "channels", "shard_size", "shuffle_buffer", "steps", "batch_size", "grad_accum", "log_every",
-             "checkpoint_every", "keep_checkpoints", "sample_steps", "max_bad_steps")
-
-def _check_value(cfg:TrainConfig, f:dataclasses.Field):
-    v = getattr(cfg, f.name)
-    if f.name in _CHOICES and v not in _CHOICES[f.name]: raise ValueError(f"{f.name} must be one of {_CHOICES[f.name]}, got {v!r}")
-    if f.name in _POSITIVE and not (isinstance(v, int) and v > 0): raise ValueError(f"{f.name} must be a positive integer, got {v!r}")
-    if f.name in ("proxy_temperature", "lr") and not v > 0: raise ValueError(f"{f.name} must be > 0, got {v!r}")
-    if f.name in ("temperature_jitter", "weight_decay", "grad_clip", "warmup_steps", "sample_every") and v < 0:
-        raise ValueError(f"{f.name} must be >= 0, got {v!r}")
-    if f.name == "ema_decay" and not 0 <= v < 1: raise ValueError(f"ema_decay must be in [0, 1), got {v!r}")
-    if f.name == "cache_conditions" and v and (cfg.temperature_jitter or not cfg.cache_latents):
-        raise ValueError("cache_conditions needs cache_latents=True and temperature_jitter=0: augmentation changes the conditioning every step")
-    if f.name == "streaming" and v and (not cfg.dataset.startswith("hf:") or cfg.cache_latents):
-        raise ValueError("streaming needs a 'hf:' dataset and cache_latents=False: a stream is encoded on the fly")
-    if f.name == "field_dropout":
-        bad = {k: p for k, p in v.items() if k not in ONEHOT_FIELDS or isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1}
-        if bad: raise ValueError(f"field_dropout must map fields among {list(ONEHOT_FIELDS)} to probabilities in [0, 1], got {bad}")
-        if v and cfg.cache_conditions: raise ValueError("cache_conditions cannot be used with field_dropout: the dropout changes the conditioning every step")
-    if f.name == "variant" and v not in ABLATIONS: raise ValueError(f"variant must be one of {sorted(ABLATIONS)}, got {v!r}")
-
-def _coerce(f:dataclasses.Field, v):
-    "Values from YAML or the command line: ints where the field is numeric, None for 'none'."
-    t = str(f.type)
-    if isinstance(v, str) and v.lower() in ("none", "null") and "None" in t: return None
-    if isinstance(v, str) and t.split("|")[0].strip() != "str": v = yaml.safe_load(v)  # "7" -> 7, "{a: 1}" -> dict
-    if "float" in t and isinstance(v, int) and not isinstance(v, bool): v = float(v)
-    return v
-
-# %% ../nbs/05_train.ipynb #85dad762
-def validate(cfg:TrainConfig) -> TrainConfig:
-    "Check every field's type and range; raise `ValueError` naming the key."
-    for f in fields(cfg):
-        v, t = getattr(cfg, f.name), str(f.type)
-        ok = {"str": isinstance(v, str), "int": isinstance(v, int) and not isinstance(v, bool),
-              "float": isinstance(v, (int, float)) and not isinstance(v, bool), "bool": isinstance(v, bool),
-              "dict": isinstance(v, dict)}
-        base = t.split("|")[0].strip()
-        if not (ok.get(base, True) or (v is None and "None" in t)):
-            raise ValueError(f"{f.name} must be {t}, got {v!r} ({type(v).__name__})")
-        _check_value(cfg, f)
-    return cfg
-
-def config_from_dict(d:dict, **overrides) -> TrainConfig:
-    "A validated `TrainConfig` from a dict (unknown keys are errors)."
-    d = {**d, **overrides}
-    known = {f.name: f for f in fields(TrainConfig)}
-    unknown = sorted(set(d) - set(known))
-    if unknown: raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
-    return validate(TrainConfig(**{k: _coerce(known[k], v) for k, v in d.items()}))
+    log_every:int=rule(10, min=1) # steps between metric rows
+    checkpoint_every:int=rule(100, min=1) # steps between checkpoints (and one at the end)
+    keep_checkpoints:int=rule(2, min=1) # how many checkpoints to keep
+    sample_every:int=rule(0, min=0) # steps between sample grids (0: only at the end)
+    sample_steps:int=rule(8, min=1) # sampler steps for the grids
+    max_bad_steps:int=rule(10, min=1) # stop when this many steps in a row have a non-finite loss
 
 # %% ../nbs/05_train.ipynb #25383eed
+def config_from_dict(d:dict, # keys and values, from YAML, JSON or Python
+                     cls:type=TrainConfig, # any dataclass whose fields carry `validate`'s rules
+                     **overrides): # keys that win over `d`
+    "A validated `cls` from a dict; unknown keys are errors naming the known ones."
+    d, known = {**d, **overrides}, {f.name: f for f in fields(cls)}
+    if unknown := sorted(set(d) - set(known)):
+        raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
+    return validate(cls(**{k: coerce(known[k], v) for k, v in d.items()}))
+
 def load_config(path:str|Path|None=None, overrides:list[str]|None=None) -> TrainConfig:
     "A `TrainConfig` from a YAML/JSON file and `--key value` overrides (the `dcdd train` syntax)."
     d = {}
@@ -145,207 +114,49 @@ def load_config(path:str|Path|None=None, overrides:list[str]|None=None) -> Train
     ov, items = {}, list(overrides or [])
     while items:
         k = items.pop(0)
-        if not k.startswith("--") or not items: raise ValueError(f"overrides must be '--key value' pairs, got {k!r}")
+        if not k.startswith("--") or not items:
+            raise ValueError(f"overrides must be '--key value' pairs, got {k!r}")
         ov[k[2:].replace("-", "_")] = items.pop(0)
     return config_from_dict(d, **ov)
 
-def save_config(cfg:TrainConfig, path:str|Path):
-    "Write the config as YAML."
+def save_config(cfg, path:str|Path):
+    "Write a config dataclass as YAML."
     Path(path).write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
-
-# %% ../nbs/05_train.ipynb #018ca7b3
-def load_images(cfg:TrainConfig) -> torch.utils.data.Dataset:
-    "The training images of `cfg` as a map-style dataset of (image (C,R,R) in [-1,1], label)."
-    if cfg.dataset in BUNDLED:
-        x, y = load_bundled(cfg.dataset, cfg.split, cfg.resolution, cfg.channels, cfg.limit)
-        return torch.utils.data.TensorDataset(x, y)
-    if cfg.dataset.startswith("hf:"):
-        ds = load_hf(cfg.dataset[3:], cfg.hf_split, cfg.streaming)
-        if cfg.streaming: return ds if cfg.limit is None else ds.take(cfg.limit)
-        ds = HFMapImages(ds, cfg.resolution, cfg.image_key, cfg.label_key, cfg.channels)
-    elif Path(cfg.dataset).is_dir(): ds = ImageFolder(cfg.dataset, cfg.resolution, cfg.channels)
-    else: raise ValueError(f"dataset must be one of {sorted(BUNDLED)}, a folder of images or 'hf:<name>', got {cfg.dataset!r}")
-    return ds if cfg.limit is None else torch.utils.data.Subset(ds, range(min(cfg.limit, len(ds))))
-
-def load_hf(source:str, split:str, streaming:bool):
-    "A Hugging Face data set: a folder written by `save_to_disk`, or a hub name (needs the network)."
-    import datasets
-    if Path(source).is_dir():
-        ds = datasets.load_from_disk(source)
-        if isinstance(ds, datasets.DatasetDict): ds = ds[split]
-        return ds.to_iterable_dataset() if streaming else ds
-    return datasets.load_dataset(source, split=split, streaming=streaming)
-
-class HFMapImages(torch.utils.data.Dataset):
-    "A map-style Hugging Face data set as (C,R,R) images in [-1,1] and labels (the transform of `HFImages`)."
-    def __init__(self, ds, resolution:int, image_key:str="image", label_key:str|None="label", channels:int=3):
-        self.ds, self.conv = ds, HFImages(ds, resolution, image_key, label_key, channels)
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, i:int): return self.conv._item(self.ds[i])
-
-def load_tokenizer(path:str|Path): # a TinyVQ folder, "janus:<checkpoint>" or "diffusers:<folder or id>[::subfolder]"
-    "The frozen tokenizer of a run, in eval mode without gradients."
-    if not path: raise ValueError("tokenizer must be the folder of a saved TinyVQ (train one with dcdd_nb.tokenizers.train_tokenizer), "
-                                  "'janus:<checkpoint>' or 'diffusers:<folder or hub id>[::subfolder]'")
-    s = str(path)
-    if s.startswith("janus:"): tok = JanusVQ.from_pretrained(s[len("janus:"):])
-    elif s.startswith("diffusers:"):
-        where, _, sub = s[len("diffusers:"):].partition("::")
-        tok = DiffusersVQ.from_pretrained(where, subfolder=sub or None)
-    else: tok = TinyVQ.load(path)
-    for p in tok.parameters(): p.requires_grad_(False)
-    return tok
-
-# %% ../nbs/05_train.ipynb #1e754074
-def fingerprint(tokenizer:torch.nn.Module, data_id:str) -> str:
-    "A short hash of the tokenizer's weights and the data's identity."
-    h = hashlib.sha256(data_id.encode())
-    for k, v in sorted(tokenizer.state_dict().items()): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-def _atomic_save(tensors:dict, path:Path, metadata:dict):
-    tmp = path.with_name(f".tmp-{path.name}")
-    save_file(tensors, str(tmp), metadata=metadata); os.replace(tmp, path)
-
-def _shard_ok(path:Path, fp:str, n:int) -> bool:
-    try:
-        from safetensors import safe_open
-        with safe_open(str(path), "pt") as f: meta = f.metadata(); z = f.get_tensor("z")
-        return meta.get("fingerprint") == fp and z.shape[0] == n and bool(torch.isfinite(z).all())
-    except Exception: return False
-
-# %% ../nbs/05_train.ipynb #7b9169b6
-@torch.no_grad()
-def cache_latents(
-    tokenizer, # frozen tokenizer with `encode`
-    dataset:torch.utils.data.Dataset, # map-style (image, label) items
-    cache_dir:str|Path, # folder for the shards
-    data_id:str, # identity of the data (dataset, split, resolution, limit) for the fingerprint
-    shard_size:int=4096, # images per shard
-    batch_size:int=256, # images per encoder call
-    progress:bool=True,
-) -> Tensor: # (N,D,h,w) fp32 latents, in dataset order
-    "Encode `dataset` once into verified, atomically written shards; reuse the shards that are already there."
-    cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
-    fp, n = fingerprint(tokenizer, data_id), len(dataset)
-    out = []
-    for s, start in enumerate(tqdm(range(0, n, shard_size), desc="encoding latents", disable=not progress, leave=False)):
-        idx = range(start, min(start + shard_size, n))
-        path = cache_dir / f"latents-{fp}-{s:05d}.safetensors"
-        if not _shard_ok(path, fp, len(idx)):
-            z = torch.cat([tokenizer.encode(torch.stack([dataset[i][0] for i in idx[b:b + batch_size]]))
-                           for b in range(0, len(idx), batch_size)])
-            _atomic_save({"z": z.float().contiguous()}, path, {"fingerprint": fp, "start": str(start)})
-        out.append(load_file(str(path))["z"])
-    return torch.cat(out)
-
-# %% ../nbs/05_train.ipynb #d43359e2
-def load_calibration(path:str|None):
-    "A saved `LogitCalibration` (dcdd_nb.calibration), or None."
-    if not path: return None
-    from dcdd_nb.calibration import LogitCalibration  # built in nbs/03_calibration.ipynb
-    return LogitCalibration.load(path)
-
-def _augmented_lcdm(z:Tensor, codebook:Tensor, temperature:float, calibration, generator=None, images_per_chunk:int=16):
-    "LCDM of calibrated proxy logits with the calibration's augmentation on: dense logits, a few images at a time."
-    parts = [lcdm(calibration.augment(calibration.calibrate(proxy_logits(z[i:i + images_per_chunk], codebook, temperature)), generator),
-                  codebook, chunk_size=1024) for i in range(0, len(z), images_per_chunk)]
-    return CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
-
-ONEHOT_FIELDS = {"mean": None, "entropy": 0.0, "p1": 1.0, "margin": 1.0, "dispersion": 0.0}  # a one-hot row's values (mean: top1)
-
-def drop_fields(dist:CodeDistribution,
-                p:dict, # field -> probability, per token, of replacing it by its one-hot value (`ONEHOT_FIELDS`)
-                generator:torch.Generator|None=None, # on the fields' device
-               ) -> CodeDistribution:
-    "Field dropout: each token's field, with probability `p[field]`, as a one-hot distribution at its top code has it."
-    out = dataclasses.replace(dist)
-    for f, q in p.items():
-        if f not in ONEHOT_FIELDS: raise ValueError(f"p must name fields among {list(ONEHOT_FIELDS)}, got {f!r}")
-        if not q: continue
-        drop = torch.rand(dist.entropy.shape, generator=generator, device=dist.entropy.device) < q   # (B,N)
-        v = getattr(dist, f)
-        setattr(out, f, torch.where(drop[..., None], dist.top1, v) if f == "mean" else v.masked_fill(drop, ONEHOT_FIELDS[f]))
-    return out
-
-@torch.no_grad()
-def step_condition(z:Tensor, # (B,D,h,w) encoder latents
-                   tokenizer, decoder:DCDDecoder,
-                   temperature:float, # proxy temperature of this step
-                   calibration=None, # a LogitCalibration; if it has augmentation (jitter, gumbel, mix), it is applied
-                   generator:torch.Generator|None=None, # seeds that augmentation and the field dropout, on z's device
-                   field_dropout:dict|None=None, # `drop_fields` probabilities (training only)
-                  ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image or None
-    "The decoder's conditioning for latents `z` through (calibrated, augmented) proxy logits and LCDM."
-    cb = tokenizer.codebook.to(z.device)
-    if calibration is not None and calibration.augmented: dist = _augmented_lcdm(z.float(), cb, temperature, calibration, generator)
-    else: dist = lcdm_from_latents(z.float(), cb, temperature, calibration)  # fused: no (B,N,K) tensor
-    if field_dropout: dist = drop_fields(dist, field_dropout, generator)
-    return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
 
 # %% ../nbs/05_train.ipynb #0ddca158
 @torch.no_grad()
-def precompute_conditions(z:Tensor, tokenizer, decoder:DCDDecoder, temperature:float, calibration=None,
+def precompute_conditions(z:Tensor, # (N,D,h,w) latents of the whole data set
+                          tokenizer, decoder:DCDDecoder,
+                          proxy_temperature:float, # T0 of the proxy logits
+                          calibration=None, # a LogitCalibration without the context mixture, or None
                           batch_size:int=512) -> tuple[Tensor, Tensor|None]: # (N,Cm,h,w), (N,C,H,W) or None
-    "`step_condition` for every latent in `z`, in batches."
-    parts = [step_condition(z[b:b + batch_size], tokenizer, decoder, temperature, calibration) for b in range(0, len(z), batch_size)]
+    "`proxy_condition` for every latent in `z`, in batches."
+    parts = [proxy_condition(z[b:b + batch_size], tokenizer, decoder, proxy_temperature, calibration)
+             for b in range(0, len(z), batch_size)]
     cms, vqs = zip(*parts)
     return torch.cat(cms), None if vqs[0] is None else torch.cat(vqs)
 
 # %% ../nbs/05_train.ipynb #947b0bda
-def batch_indices(micro_step:int, n_items:int, batch_size:int, seed:int, rank:int=0, world:int=1) -> Tensor:
-    "Indices of micro-batch `micro_step` for process `rank` of `world` (epochs reshuffled, remainder dropped)."
-    per_epoch = n_items // (batch_size * world)
-    if per_epoch < 1: raise ValueError(f"batch_size * processes = {batch_size * world} exceeds the {n_items} training images")
-    epoch, pos = divmod(micro_step, per_epoch)
-    perm = torch.randperm(n_items, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-    start = (pos * world + rank) * batch_size
-    return perm[start:start + batch_size]
-
 def step_generator(seed:int, micro_step:int, rank:int=0, device="cpu") -> torch.Generator:
     "The generator for the noise of one micro-batch on one process."
     return torch.Generator(device).manual_seed((seed * 1_000_003 + micro_step) * 257 + rank)
 
-# %% ../nbs/05_train.ipynb #e3cccf51
-class StreamBatches:
-    "Micro-batches of a streamed data set in an order set by the seed; `get(m)` is micro-batch m."
-    def __init__(self, ds, cfg:TrainConfig, rank:int=0, world:int=1):
-        from datasets.distributed import split_dataset_by_node
-        self.ds = split_dataset_by_node(ds, rank, world) if world > 1 else ds
-        self.cfg, self.gen, self.pos = cfg, None, None
-
-    def _images(self):
-        "Images forever: epoch after epoch, each reshuffled."
-        c, epoch = self.cfg, 0
-        while True:
-            shuffled = self.ds.shuffle(seed=c.seed * 100_003 + epoch, buffer_size=c.shuffle_buffer)
-            yield from (x for x, _ in HFImages(shuffled, c.resolution, c.image_key, c.label_key, c.channels))
-            epoch += 1
-
-    def _batches(self):
-        it = self._images()
-        while True: yield torch.stack([next(it) for _ in range(self.cfg.batch_size)])
-
-    def get(self, m:int) -> Tensor: # (batch_size,C,R,R)
-        if self.pos != m:  # a fresh start or a resume: replay the stream up to micro-batch m
-            self.gen, self.pos = self._batches(), 0
-            for _ in range(m): next(self.gen); self.pos += 1
-        self.pos += 1
-        return next(self.gen)
-
-    def first(self, k:int) -> Tensor: # (k,C,R,R) the first images of the stream, for sample grids
-        it = self._images(); return torch.stack([next(it) for _ in range(k)])
-
 # %% ../nbs/05_train.ipynb #dd5a6d00
 def _sha256(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
 
-def save_checkpoint(folder:Path, step:int, model, ema:EMAModel, optimizer, scheduler, counters:dict, keep:int) -> Path:
+def save_checkpoint(folder:Path, step:int, model, ema:EMAModel, optimizer, scheduler,
+                    counters:dict, # bad-step counts, saved with the step
+                    keep:int) -> Path: # how many checkpoints to keep
     "Write checkpoint `step` atomically into `folder` and keep only the `keep` newest."
+    # Not accelerate's save_state: it writes in place without checksums, so a crash mid-save leaves a checkpoint
+    # that load_state would read; a folder renamed when complete, with a sha256 manifest, cannot be half written.
     folder.mkdir(parents=True, exist_ok=True)
     final, tmp = folder / f"step-{step:06d}", folder / f".tmp-step-{step:06d}"
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
-    torch.save({"ema": ema.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / "state.pt")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+              str(tmp / "model.safetensors"))
+    torch.save({"ema": ema.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+               tmp / "state.pt")
     (tmp / "counters.json").write_text(json.dumps({"step": step, **counters}))
     (tmp / "manifest.json").write_text(json.dumps({f.name: _sha256(f) for f in sorted(tmp.iterdir())}))
     if final.exists(): shutil.rmtree(final)
@@ -375,38 +186,68 @@ def load_checkpoint(ckpt:Path, model, ema:EMAModel, optimizer, scheduler) -> dic
     "Restore a checkpoint into the given objects; returns its counters."
     model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
     st = torch.load(ckpt / "state.pt", weights_only=True)
-    ema.load_state_dict(st["ema"]); optimizer.load_state_dict(st["optimizer"]); scheduler.load_state_dict(st["scheduler"])
+    ema.load_state_dict(st["ema"]); optimizer.load_state_dict(st["optimizer"])
+    scheduler.load_state_dict(st["scheduler"])
     return json.loads((ckpt / "counters.json").read_text())
+
+# %% ../nbs/05_train.ipynb #d37e453a
+def build_decoder(cfg:TrainConfig, tokenizer) -> DCDDecoder:
+    "The decoder of `cfg`'s row (`ROWS[cfg.variant].decoder`, then `cfg.decoder`), sized for tokenizer and data."
+    return DCDDecoder(sample_size=cfg.resolution, in_channels=cfg.channels, downsample=tokenizer.downsample,
+                      code_dim=tokenizer.codebook.shape[1], **{**ROWS[cfg.variant].decoder, **cfg.decoder})
+
+_DATA = ("dataset", "split", "resolution", "channels", "limit", "hf_split", "image_key", "label_key",
+         "streaming")  # the keys `load_images` takes
+
+def _setup(cfg:TrainConfig, acc:Accelerator):
+    "Tokenizer, data, cached latents and decoder of a run (the same on every process)."
+    tok = load_tokenizer(cfg.tokenizer).to(acc.device)
+    data = load_images(**{k: getattr(cfg, k) for k in _DATA})
+    data_id = f"{cfg.dataset}|{cfg.split}|{cfg.resolution}|{cfg.channels}|{cfg.limit}"
+    z = None
+    if cfg.cache_latents:
+        cache = Path(cfg.cache_dir or Path(cfg.run_dir) / "latents")
+        with acc.main_process_first():  # rank 0 encodes; the others then read its shards
+            z = cache_latents(tok, data, cache, data_id, cfg.shard_size, progress=acc.is_main_process)
+        z = z.to(acc.device)
+    torch.manual_seed(cfg.seed)  # the same initial weights on every process and in every repeat
+    return tok, data, z, build_decoder(cfg, tok).to(acc.device)
+
+def _conditioning(cfg:TrainConfig, tok, z, model, device):
+    "The run's calibration and, with `cache_conditions`, every image's conditioning computed once."
+    calib = load_calibration(cfg.calibration)
+    if calib is not None: calib = calib.to(device)
+    if not cfg.cache_conditions: return calib, None
+    if calib is not None and calib.mix:
+        raise ValueError(f"cache_conditions needs a calibration without the context mixture (mix=0); "
+                         f"{cfg.calibration} has mix={calib.mix}: it changes the conditioning every step")
+    return calib, precompute_conditions(z, tok, model, cfg.proxy_temperature, calib)
+
+def _optimizer(cfg:TrainConfig, model):
+    "AdamW, its warm-up + cosine schedule, and the EMA of the weights."
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
+    return opt, sched, EMAModel(model.parameters(), decay=cfg.ema_decay)
 
 # %% ../nbs/05_train.ipynb #9d29c081
 class _Stop:
-    "Set by SIGINT/SIGTERM (or a test): the loop saves a checkpoint and returns after the current step."
+    "Set by SIGINT/SIGTERM: the loop saves a checkpoint and returns after the current step."
     def __init__(self): self.requested = False
     def __call__(self, signum=None, frame=None): self.requested = True
 
-def _install_signals(stop:_Stop) -> dict:
-    try: return {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError: return {}  # not the main thread: no handlers
+@contextmanager
+def _signals(stop:_Stop):
+    "SIGINT and SIGTERM call `stop` while the loop runs (main thread only); the old handlers come back after."
+    try: old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError: old = {}  # not the main thread: no handlers
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
 
 class _DDPForward:
     "The decoder as `decoder_loss` sees it: the wrapped (DDP) module's forward, the plain module's config."
     def __init__(self, wrapped, plain): self.wrapped, self.config = wrapped, plain.config
     def __call__(self, *a, **k): return self.wrapped(*a, **k)
-
-# %% ../nbs/05_train.ipynb #d37e453a
-def build_decoder(cfg:TrainConfig, tokenizer) -> DCDDecoder:
-    "The decoder of `cfg`'s ablation row, sized for the tokenizer and the data."
-    kw = dict(sample_size=cfg.resolution, in_channels=cfg.channels, code_dim=tokenizer.codebook.shape[1],
-              downsample=tokenizer.downsample, **{**ABLATIONS[cfg.variant], **cfg.decoder})
-    return DCDDecoder(**kw)
-
-@torch.no_grad()
-def _sample_grid(model, tokenizer, z, x, cfg, path:Path):
-    "Originals | VQ decoder | the model (EMA weights), one row each."
-    cm, vq = step_condition(z, tokenizer, model, cfg.proxy_temperature)
-    out = sample(model, cm, vq, cfg.sample_steps, torch.Generator(model.device).manual_seed(cfg.seed))
-    rows = torch.cat([x.cpu(), tokenizer.decode_ids(tokenizer.quantize(z)).cpu(), out.float().cpu()])
-    image_grid(rows.clamp(-1, 1), nrow=len(x)).save(path)
 
 # %% ../nbs/05_train.ipynb #2ab0890f
 class RunLog:
@@ -416,11 +257,13 @@ class RunLog:
         self.path = run / "metrics.csv"
         rows = list(csv.DictReader(self.path.open())) if self.path.exists() and resume_step else []
         with self.path.open("w", newline="") as f:
-            w = csv.DictWriter(f, self.COLS); w.writeheader(); w.writerows(r for r in rows if int(r["step"]) <= resume_step)
+            w = csv.DictWriter(f, self.COLS); w.writeheader()
+            w.writerows(r for r in rows if int(r["step"]) <= resume_step)
         self.tb = None
         if tensorboard:
-            try: from torch.utils.tensorboard import SummaryWriter; self.tb = SummaryWriter(str(run / "tensorboard"))
-            except Exception: pass  # tensorboard is optional
+            try: from torch.utils.tensorboard import SummaryWriter
+            except Exception: return  # tensorboard is optional
+            self.tb = SummaryWriter(str(run / "tensorboard"))
     def log(self, row:dict):
         with self.path.open("a", newline="") as f: csv.DictWriter(f, self.COLS).writerow(row)
         if self.tb is not None:
@@ -429,131 +272,154 @@ class RunLog:
     def close(self):
         if self.tb is not None: self.tb.close()
 
-# %% ../nbs/05_train.ipynb #47fc6e79
-def _setup(cfg:TrainConfig, accelerator:Accelerator):
-    "Data, latents, tokenizer and decoder of a run (the same on every process)."
-    tok = load_tokenizer(cfg.tokenizer).to(accelerator.device)
-    data = load_images(cfg)
-    data_id = f"{cfg.dataset}|{cfg.split}|{cfg.resolution}|{cfg.channels}|{cfg.limit}"
-    z = None
-    if cfg.cache_latents:
-        cache = Path(cfg.cache_dir or Path(cfg.run_dir) / "latents")
-        with accelerator.main_process_first():  # rank 0 encodes; the others then read its shards
-            z = cache_latents(tok, data, cache, data_id, cfg.shard_size, progress=accelerator.is_main_process).to(accelerator.device)
-    torch.manual_seed(cfg.seed)  # the same initial weights on every process and in every repeat
-    return tok, data, z, build_decoder(cfg, tok).to(accelerator.device)
+# %% ../nbs/05_train.ipynb #tr-init
+class Trainer:
+    "A decoder training run, built from its config (resumed from its folder's latest checkpoint); `fit` runs it."
+    def __init__(self, cfg:TrainConfig):
+        self.cfg = cfg
+        self.acc = acc = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available(),
+                                     gradient_accumulation_steps=cfg.grad_accum)
+        self.run = Path(cfg.run_dir)
+        if acc.is_main_process:
+            (self.run / "samples").mkdir(parents=True, exist_ok=True)
+            save_config(cfg, self.run / "config.yaml")
+        self.tok, self.data, self.z, model = _setup(cfg, acc)
+        self.calib, self.conds = _conditioning(cfg, self.tok, self.z, model, acc.device)
+        opt, self.sched, self.ema = _optimizer(cfg, model)
+        ckpt = latest_checkpoint(self.run / "checkpoints")
+        self.counters = ({"bad_steps": 0, "bad_streak": 0} if ckpt is None
+                         else load_checkpoint(ckpt, model, self.ema, opt, self.sched))
+        self.start = self.counters.pop("step", 0)
+        self.ema.to(acc.device)
+        self.wrapped, self.opt = acc.prepare(model, opt)
+        self.model = acc.unwrap_model(self.wrapped)  # the plain module: config, EMA, checkpoints, saving
+        if cfg.compile: self.wrapped = torch.compile(self.wrapped)
+        self.fwd = _DDPForward(self.wrapped, self.model)
+        self.runlog = RunLog(self.run, self.start) if acc.is_main_process else None
+        self.stop = _Stop()
+        rank, world = acc.process_index, acc.num_processes
+        self.batches = (StreamBatches(self.data, cfg.batch_size, cfg.seed, cfg.resolution, cfg.image_key,
+                                      cfg.label_key, cfg.channels, cfg.shuffle_buffer, rank, world)
+                        if cfg.streaming else IndexBatches(self.data, cfg.batch_size, cfg.seed, rank, world))
+        self.grid_x = self.batches.first(8)
 
-def _batch(data, z, tok, idx, device):
-    "Images (and their latents, from the cache or encoded now) of one micro-batch."
-    x = torch.stack([data[i][0] for i in idx.tolist()]).to(device)
-    with torch.no_grad(): zb = z[idx.to(z.device)] if z is not None else tok.encode(x)
-    return x, zb
+# %% ../nbs/05_train.ipynb #tr-step
+@patch
+def batch(self:Trainer, m:int) -> tuple[Tensor, Tensor, Tensor|None]: # images, cond_map (B,Cm,h,w), vq_image
+    "Micro-batch `m`: images and their conditioning (cached, or from the latents through `proxy_condition`)."
+    x, idx = self.batches.get(m)
+    x = x.to(self.acc.device)
+    if self.conds is not None:
+        return x, self.conds[0][idx], None if self.conds[1] is None else self.conds[1][idx]
+    with torch.no_grad(): z = self.tok.encode(x) if self.z is None else self.z[idx.to(self.z.device)]
+    g = step_generator(self.cfg.seed, m, 20_000 + self.acc.process_index, self.acc.device)
+    return (x, *proxy_condition(z, self.tok, self.model, self.cfg.proxy_temperature, self.calib, g))
+
+@patch
+def micro_step(self:Trainer, m:int) -> float|None:
+    "Forward and backward of micro-batch `m`: its loss share, or None (no backward) if any process's isn't finite."
+    (x, cm, vq), acc = self.batch(m), self.acc
+    with acc.accumulate(self.wrapped):
+        with acc.autocast():
+            loss = decoder_loss(self.fwd, x, cm, vq, generator=step_generator(self.cfg.seed, m, acc.process_index,
+                                                                               acc.device))
+        if acc.reduce(torch.isfinite(loss.detach()).float().reshape(1), "sum").item() < acc.num_processes:
+            return None
+        self.acc.backward(loss)  # divided by grad_accum
+    return (loss.detach() / self.cfg.grad_accum).float().item()
+
+@patch
+def step(self:Trainer, step:int) -> tuple[float, float]: # the step's loss (NaN if skipped), gradient norm
+    "One optimizer step over `grad_accum` micro-batches; a non-finite loss skips it and is counted."
+    cfg, c, gnorm = self.cfg, self.counters, 0.0
+    losses = [self.micro_step(step * cfg.grad_accum + a) for a in range(cfg.grad_accum)]
+    if None not in losses:
+        if cfg.grad_clip: gnorm = float(self.acc.clip_grad_norm_(self.wrapped.parameters(), cfg.grad_clip))
+        self.opt.step(); self.sched.step(); self.ema.step(self.model.parameters()); c["bad_streak"] = 0
+    else:
+        c["bad_steps"] += 1; c["bad_streak"] += 1
+        if c["bad_streak"] >= cfg.max_bad_steps:
+            self.status = "diverged"
+            raise RuntimeError(f"{c['bad_streak']} steps in a row had a non-finite loss (step {step + 1}); "
+                               f"the last good checkpoint is {latest_checkpoint(self.run / 'checkpoints')}")
+    self.opt.zero_grad(set_to_none=True)
+    return (float("nan") if None in losses else sum(losses)), gnorm
+
+# %% ../nbs/05_train.ipynb #tr-after
+@patch
+def log(self:Trainer, done:int, loss:float, gnorm:float, t_step:float):
+    "A metrics row every `log_every` steps and at the end (main process)."
+    if not (self.acc.is_main_process and (done % self.cfg.log_every == 0 or done == self.cfg.steps)): return
+    rate = self.seen / (time.perf_counter() - self.t0)
+    self.runlog.log({"step": done, "loss": loss, "lr": self.sched.get_last_lr()[0], "grad_norm": gnorm,
+                     "images_per_s": rate, "step_seconds": time.perf_counter() - t_step,
+                     "bad_steps": self.counters["bad_steps"]})
+    self.bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{rate:.1f}")
+
+@patch
+def checkpoint(self:Trainer, done:int):
+    "A checkpoint every `checkpoint_every` steps, at the end, and when the run is stopped."
+    if done % self.cfg.checkpoint_every and done != self.cfg.steps and not self.stop.requested: return
+    self.acc.wait_for_everyone()
+    if self.acc.is_main_process:
+        save_checkpoint(self.run / "checkpoints", done, self.model, self.ema, self.opt, self.sched,
+                        self.counters, self.cfg.keep_checkpoints)
+
+@patch
+@torch.no_grad()
+def sample_grid(self:Trainer, done:int):
+    "Originals | VQ decoder | the model with its EMA weights, every `sample_every` steps and at the end."
+    c = self.cfg
+    due = (c.sample_every and done % c.sample_every == 0) or done == c.steps
+    if not (self.acc.is_main_process and due): return
+    self.ema.store(self.model.parameters()); self.ema.copy_to(self.model.parameters())
+    z = self.z[:len(self.grid_x)] if self.z is not None else self.tok.encode(self.grid_x.to(self.acc.device))
+    cm, vq = proxy_condition(z, self.tok, self.model, c.proxy_temperature)
+    out = sample(self.model, cm, vq, c.sample_steps, torch.Generator(self.model.device).manual_seed(c.seed))
+    rows = torch.cat([self.grid_x.cpu(), self.tok.decode_ids(self.tok.quantize(z)).cpu(), out.float().cpu()])
+    image_grid(rows.clamp(-1, 1), nrow=len(self.grid_x)).save(self.run / "samples" / f"step-{done:06d}.png")
+    self.ema.restore(self.model.parameters())
 
 # %% ../nbs/05_train.ipynb #2dfc4d4b
-def train(cfg:TrainConfig|dict, _stop_after:int|None=None, _poison:set|None=None) -> dict:
-    "Train a decoder as `cfg` says; resume from the latest intact checkpoint in its run folder. Returns a summary."
-    cfg = config_from_dict(cfg) if isinstance(cfg, dict) else validate(cfg)
-    acc = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available())
-    run = Path(cfg.run_dir); ck_dir = run / "checkpoints"
-    if acc.is_main_process: run.mkdir(parents=True, exist_ok=True); (run / "samples").mkdir(exist_ok=True); save_config(cfg, run / "config.yaml")
-    tok, data, z, model = _setup(cfg, acc)
-    calib = load_calibration(cfg.calibration)
-    if calib is not None: calib = calib.to(acc.device)
-    if cfg.cache_conditions and calib is not None and calib.augmented:
-        raise ValueError(f"cache_conditions needs a calibration without augmentation; {cfg.calibration} has {calib.extra_repr()}")
-    conds = precompute_conditions(z, tok, model, cfg.proxy_temperature, calib) if cfg.cache_conditions else None
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
-    ema = EMAModel(model.parameters(), decay=cfg.ema_decay)
-    ckpt, counters = latest_checkpoint(ck_dir), {"bad_steps": 0, "bad_streak": 0}
-    if ckpt is not None: counters = load_checkpoint(ckpt, model, ema, opt, sched)
-    start = counters.pop("step", 0)
-    ema.to(acc.device)
-    wrapped, opt = acc.prepare(model, opt)
-    if cfg.compile: wrapped = torch.compile(wrapped)
-    fwd = _DDPForward(wrapped, model)
-    log = RunLog(run, start) if acc.is_main_process else None
-    stop = _Stop(); old = _install_signals(stop)
-    rank, world = acc.process_index, acc.num_processes
-    stream = StreamBatches(data, cfg, rank, world) if cfg.streaming else None
-    n = None if stream else len(data)
-    grid_x = stream.first(8) if stream else torch.stack([data[i][0] for i in range(min(8, n))])
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=f"train {cfg.variant}", disable=not acc.is_main_process)
-    t0, seen, status, step = time.perf_counter(), 0, "finished", start
+@patch
+def fit(self:Trainer) -> dict:
+    "Run the remaining steps (SIGINT/SIGTERM: checkpoint and return after the current step); the summary."
+    c, step = self.cfg, self.start
+    self.bar = tqdm(range(self.start, c.steps), initial=self.start, total=c.steps, desc=f"train {c.variant}",
+                    disable=not self.acc.is_main_process)
+    self.t0, self.seen, self.status = time.perf_counter(), 0, "finished"
     try:
-        for step in bar:
-            T = cfg.proxy_temperature
-            if cfg.temperature_jitter: T *= math.exp(cfg.temperature_jitter * (2 * torch.rand(1, generator=step_generator(cfg.seed, step, 10_000)).item() - 1))
-            finite, loss_sum = True, 0.0
-            ts = time.perf_counter()
-            for a in range(cfg.grad_accum):
-                m = step * cfg.grad_accum + a
-                if stream is None:
-                    idx = batch_indices(m, n, cfg.batch_size, cfg.seed, rank, world)
-                    x, zb = _batch(data, z, tok, idx, acc.device)
-                else:
-                    x = stream.get(m).to(acc.device)
-                    with torch.no_grad(): zb = tok.encode(x)
-                if _poison and m in _poison: x = x.clone(); x[0, 0, 0, 0] = float("nan")  # tests: a corrupt image
-                if conds is None: cm, vq = step_condition(zb, tok, model, T, calib, step_generator(cfg.seed, m, 20_000 + rank, acc.device), cfg.field_dropout)
-                else: cm, vq = conds[0][idx], None if conds[1] is None else conds[1][idx]
-                with acc.autocast():
-                    loss = decoder_loss(fwd, x, cm, vq, generator=step_generator(cfg.seed, m, rank, acc.device)) / cfg.grad_accum
-                ok = acc.reduce(torch.isfinite(loss.detach()).float().reshape(1), "sum").item() == world
-                if not ok: finite = False; continue
-                if a < cfg.grad_accum - 1:
-                    with acc.no_sync(wrapped): acc.backward(loss)
-                else: acc.backward(loss)
-                loss_sum += loss.detach().float().item()
-            gnorm = 0.0
-            if finite:
-                if cfg.grad_clip: gnorm = float(acc.clip_grad_norm_(wrapped.parameters(), cfg.grad_clip))
-                opt.step(); sched.step(); ema.step(model.parameters()); counters["bad_streak"] = 0
-            else:
-                counters["bad_steps"] += 1; counters["bad_streak"] += 1
-                if counters["bad_streak"] >= cfg.max_bad_steps:
-                    status = "diverged"
-                    raise RuntimeError(f"{counters['bad_streak']} steps in a row had a non-finite loss (step {step + 1}); "
-                                       f"the last good checkpoint is {latest_checkpoint(ck_dir)}")
-            opt.zero_grad(set_to_none=True)
-            seen += cfg.batch_size * cfg.grad_accum * world
-            done = step + 1
-            if acc.is_main_process and (done % cfg.log_every == 0 or done == cfg.steps):
-                rate = seen / (time.perf_counter() - t0)
-                log.log({"step": done, "loss": loss_sum if finite else float("nan"),
-                         "lr": sched.get_last_lr()[0], "grad_norm": gnorm, "images_per_s": rate,
-                         "step_seconds": time.perf_counter() - ts, "bad_steps": counters["bad_steps"]})
-                bar.set_postfix(loss=f"{loss_sum:.4f}", img_s=f"{rate:.1f}")
-            if _stop_after is not None and done >= _stop_after: stop()
-            if done % cfg.checkpoint_every == 0 or done == cfg.steps or stop.requested:
-                acc.wait_for_everyone()
-                if acc.is_main_process: save_checkpoint(ck_dir, done, model, ema, opt, sched, counters, cfg.keep_checkpoints)
-            if acc.is_main_process and ((cfg.sample_every and done % cfg.sample_every == 0) or done == cfg.steps):
-                ema.store(model.parameters()); ema.copy_to(model.parameters())
-                gz = z[:len(grid_x)] if z is not None else tok.encode(grid_x.to(acc.device))
-                _sample_grid(model, tok, gz, grid_x, cfg, run / "samples" / f"step-{done:06d}.png")
-                ema.restore(model.parameters())
-            if stop.requested: status = "interrupted"; break
+        with _signals(self.stop):
+            for step in self.bar:
+                t_step = time.perf_counter()
+                loss, gnorm = self.step(step)
+                self.seen += c.batch_size * c.grad_accum * self.acc.num_processes
+                self.log(step + 1, loss, gnorm, t_step); self.checkpoint(step + 1); self.sample_grid(step + 1)
+                if self.stop.requested: self.status = "interrupted"; break
     finally:
-        for s, h in old.items(): signal.signal(s, h)
-        bar.close()
-        if log is not None: log.close()
-    return _finish(cfg, acc, model, ema, run, status, step + 1 if cfg.steps > start else start, counters)
+        self.bar.close()
+        if self.runlog is not None: self.runlog.close()
+    return self.finish(step + 1 if c.steps > self.start else self.start)
 
-# %% ../nbs/05_train.ipynb #72b7879e
-def _finish(cfg, acc, model, ema, run:Path, status:str, step:int, counters:dict) -> dict:
+@patch
+def finish(self:Trainer, step:int) -> dict:
     "Save the final weights (raw and EMA), check that all processes agree, write summary.json."
+    acc, model, ema = self.acc, self.model, self.ema
     acc.wait_for_everyone()
-    fp = torch.stack([torch.cat([p.detach().double().sum().reshape(1), p.detach().double().square().sum().reshape(1)])
-                      for p in model.parameters()]).flatten()
-    agree = bool((acc.gather(fp[None]) == fp[None]).all())
-    summary = {"status": status, "step": step, "bad_steps": counters["bad_steps"], "processes": acc.num_processes,
-               "ranks_agree": agree, "weights_sha256": hashlib.sha256(fp.cpu().numpy().tobytes()).hexdigest()}
+    fp = torch.stack([torch.stack([p.detach().double().sum(), p.detach().double().square().sum()])
+                      for p in model.parameters()]).flatten()  # (2P,) sums and sums of squares
+    summary = {"status": self.status, "step": step, "bad_steps": self.counters["bad_steps"],
+               "processes": acc.num_processes, "ranks_agree": bool((acc.gather(fp[None]) == fp[None]).all()),
+               "weights_sha256": hashlib.sha256(fp.cpu().numpy().tobytes()).hexdigest()}
     if acc.is_main_process:
-        if status == "finished":
-            model.save_pretrained(run / "decoder")
+        if self.status == "finished":
+            model.save_pretrained(self.run / "decoder")
             ema.store(model.parameters()); ema.copy_to(model.parameters())
-            model.save_pretrained(run / "decoder_ema"); ema.restore(model.parameters())
-        (run / "summary.json").write_text(json.dumps(summary, indent=1))
+            model.save_pretrained(self.run / "decoder_ema"); ema.restore(model.parameters())
+        (self.run / "summary.json").write_text(json.dumps(summary, indent=1))
     acc.wait_for_everyone()
     return summary
+
+def train(cfg:TrainConfig|dict) -> dict:
+    "Train a decoder as `cfg` says, resuming from the latest intact checkpoint in its run folder; the summary."
+    return Trainer(config_from_dict(cfg) if isinstance(cfg, dict) else validate(cfg)).fit()
