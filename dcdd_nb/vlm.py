@@ -1,4 +1,5 @@
-"""Recording the image-token logits a VLM's sampler actually used (Janus-Pro in `transformers`), teacher-forced logits for calibration, and `TinyPrior`, the small class-conditioned prior that plays the VLM's role in the embedded default.
+"""Recording the image-token logits a sampler actually used, and `TinyPrior`, the small class-conditioned
+prior that plays the VLM's role in the embedded default (Janus-Pro itself is in `dcdd_nb.janus`).
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/vlm.html.md"""
 
@@ -7,27 +8,25 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/vlm.html.md"""
 # %% ../nbs/07_vlm.ipynb #eace3d97
 from __future__ import annotations
 import math, re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .tokenizers import save_folder, load_folder
 from torch import Tensor
-from transformers import LogitsProcessor, LogitsProcessorList
+from transformers import LogitsProcessor
+from .tokenizers import FolderModel
 
 # %% auto #0
-__all__ = ['LogitRecorder', 'record_sampler_logits', 'tiny_janus', 'janus_num_image_tokens', 'janus_num_codes',
-           'janus_prompt_ids', 'janus_generate', 'janus_unconditional_ids', 'janus_teacher_forced_logits',
-           'prompt_to_class', 'PriorConfig', 'PriorBlock', 'TinyPrior', 'check_codebook_size', 'prior_loss',
-           'train_prior', 'token_grids']
+__all__ = ['LogitRecorder', 'prompt_to_class', 'PriorConfig', 'PriorBlock', 'TinyPrior', 'prior_loss', 'train_prior',
+           'token_grids']
 
 # %% ../nbs/07_vlm.ipynb #3513883d
 class LogitRecorder(LogitsProcessor):
-    "Pass-through `LogitsProcessor` that copies each step's scores (R,K) into a preallocated (R,N,K) buffer on their device."
+    "Pass-through `LogitsProcessor` that copies each step's scores (R,K) into a preallocated (R,N,K) buffer."
     def __init__(self,
                  num_steps:int, # N, the number of generation steps to record
                  dtype:torch.dtype|None=None): # buffer dtype (None: the scores' own dtype)
@@ -41,11 +40,14 @@ class LogitRecorder(LogitsProcessor):
 
     def __call__(self, input_ids:Tensor, scores:Tensor) -> Tensor: # scores (R,K)
         if self.step >= self.num_steps:
-            raise RuntimeError(f"LogitRecorder was called more than num_steps={self.num_steps} times; reset() it between generations")
+            raise RuntimeError(f"LogitRecorder was called more than num_steps={self.num_steps} times; "
+                               "reset() it between generations")
+        R, K = scores.shape[0], scores.shape[-1]
         if self.buffer is None:
-            self.buffer = scores.new_empty((scores.shape[0], self.num_steps, scores.shape[-1]), dtype=self.dtype or scores.dtype)
-        elif scores.shape[0] != self.buffer.shape[0] or scores.shape[-1] != self.buffer.shape[-1]:
-            raise ValueError(f"scores must be ({self.buffer.shape[0]}, {self.buffer.shape[-1]}) like the first step, got {tuple(scores.shape)}")
+            self.buffer = scores.new_empty((R, self.num_steps, K), dtype=self.dtype or scores.dtype)
+        elif (R, K) != (self.buffer.shape[0], self.buffer.shape[-1]):
+            raise ValueError(f"scores must be ({self.buffer.shape[0]}, {self.buffer.shape[-1]}) like the first "
+                             f"step, got {tuple(scores.shape)}")
         self.buffer[:, self.step].copy_(scores)  # device-side copy, no host sync
         self.step += 1
         return scores
@@ -55,182 +57,35 @@ class LogitRecorder(LogitsProcessor):
         if self.buffer is None: raise RuntimeError("LogitRecorder has recorded nothing yet")
         return self.buffer[:, :self.step].float()
 
-# %% ../nbs/07_vlm.ipynb #c0362d86
-@contextmanager
-def record_sampler_logits(model, # a transformers model with `generate`
-                          processor:LogitsProcessor): # runs last in the chain, e.g. a `LogitRecorder`
-    "Within the block, `model.generate` calls `processor` after all the processors it builds itself."
-    if not hasattr(model, "_get_logits_processor"):
-        raise TypeError(f"model must be a transformers GenerationMixin model, got {type(model).__name__}")
-    build, shadowed = model._get_logits_processor, model.__dict__.get("_get_logits_processor")
-    def _build_then_append(*args, **kwargs):
-        chain = build(*args, **kwargs)
-        chain.append(processor)
-        return chain
-    model._get_logits_processor = _build_then_append  # an instance attribute shadows the method
-    try: yield processor
-    finally:
-        if shadowed is None: del model._get_logits_processor
-        else: model._get_logits_processor = shadowed  # nested use: restore the outer block's wrapper
-
-# %% ../nbs/07_vlm.ipynb #8c030a88
-def tiny_janus(num_image_tokens:int=16, # N, a square number (h = w = sqrt N)
-               num_codes:int=24, # K, the VQ codebook size (= generation head outputs)
-               vocab_size:int=64, # text vocabulary
-               max_position_embeddings:int=128, # the text model's context limit
-               seed:int=0): # seeds the random weights
-    "A random `JanusForConditionalGeneration` with tiny configs and special ids set, for offline tests."
-    from transformers import JanusConfig, JanusForConditionalGeneration
-    side = math.isqrt(num_image_tokens)
-    if side * side != num_image_tokens: raise ValueError(f"num_image_tokens must be a square number, got {num_image_tokens}")
-    cfg = JanusConfig(
-        text_config=dict(model_type="llama", vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                         num_key_value_heads=2, intermediate_size=48, max_position_embeddings=max_position_embeddings,
-                         bos_token_id=0, pad_token_id=1, eos_token_id=3),
-        vision_config=dict(image_size=4 * side, patch_size=4, num_image_tokens=num_image_tokens, hidden_size=32, projection_dim=32,
-                           num_hidden_layers=1, num_attention_heads=4, mlp_ratio=2),
-        vq_config=dict(embed_dim=8, num_embeddings=num_codes, latent_channels=8, base_channels=32, channel_multiplier=[1, 1, 2],
-                       num_res_blocks=1, projection_dim=32, image_token_embed_dim=32),
-        image_token_id=5)
-    torch.manual_seed(seed)
-    model = JanusForConditionalGeneration(cfg).eval()
-    gc = model.generation_config
-    gc.bos_token_id, gc.pad_token_id, gc.eos_token_id, gc.generation_kwargs = 0, 1, 3, {"boi_token_id": 2}
-    return model
-
-# %% ../nbs/07_vlm.ipynb #5899afbb
-def janus_num_image_tokens(model) -> int:
-    "N, the number of image tokens a Janus model generates per image."
-    return model.config.vision_config.num_image_tokens
-
-def janus_num_codes(model) -> int:
-    "K, the size of a Janus model's VQ codebook (= its generation head's outputs)."
-    return model.config.vq_config.num_embeddings
-
-def _check_prompt_ids(model, input_ids:Tensor, attention_mask:Tensor|None, num_tokens:int) -> Tensor:
-    "Validate a (B,L) prompt batch against the model's context limit; return its attention mask."
-    if input_ids.ndim != 2: raise ValueError(f"input_ids must be (B,L) prompt ids, got {tuple(input_ids.shape)}")
-    limit = model.config.text_config.max_position_embeddings
-    if input_ids.shape[1] + num_tokens > limit:
-        raise ValueError(f"prompts are {input_ids.shape[1]} tokens long; with the {num_tokens} image tokens that exceeds "
-                         f"the model's limit of {limit} positions (max prompt length {limit - num_tokens})")
-    if attention_mask is None: return torch.ones_like(input_ids)
-    if attention_mask.shape != input_ids.shape:
-        raise ValueError(f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, got {tuple(attention_mask.shape)}")
-    return attention_mask
-
-# %% ../nbs/07_vlm.ipynb #71b4a0bb
-def janus_prompt_ids(processor, # a `JanusProcessor`
-                     prompts:list[str]|str, # one text prompt per image
-                     device:str|torch.device="cpu") -> tuple[Tensor, Tensor]: # input_ids (B,L), attention_mask (B,L), left-padded
-    "Tokenize prompts for Janus image generation: chat template, then `<begin_of_image>`."
-    prompts = [prompts] if isinstance(prompts, str) else list(prompts)
-    if not prompts or not all(isinstance(p, str) and p.strip() for p in prompts):
-        raise ValueError(f"prompts must be non-empty strings, got {prompts!r}")
-    chats = [processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": p}]}], add_generation_prompt=True)
-             for p in prompts]
-    enc = processor(text=chats, generation_mode="image", padding=True, return_tensors="pt")
-    return enc["input_ids"].to(device), enc["attention_mask"].to(device)
-
-# %% ../nbs/07_vlm.ipynb #11d1d9e7
-@torch.no_grad()
-def janus_generate(model, # a frozen `JanusForConditionalGeneration`
-                   processor=None, # its `JanusProcessor` (None when `input_ids` are given)
-                   prompts:list[str]|str|None=None, # one text prompt per image
-                   guidance_scale:float=5.0, # CFG weight w > 1: guided = uncond + w * (cond - uncond)
-                   temperature:float=1.0, # the sampler divides the guided logits by this (ignored when greedy)
-                   seed:int=0, # seeds the sampler (the caller's RNG state is restored afterwards)
-                   top_k:int|None=None, # sample among the k largest guided logits (None: all K)
-                   greedy:bool=False, # argmax instead of sampling
-                   input_ids:Tensor|None=None, # (B,L) prepared, left-padded prompt ids, instead of `prompts`
-                   attention_mask:Tensor|None=None, # (B,L) their mask (default: all ones)
-                   return_unguided:bool=False, # also return the cond and uncond rows before guidance
-                  ) -> tuple[Tensor, ...]: # tokens (B,N) int64, logits (B,N,K) fp32 [, cond (B,N,K), uncond (B,N,K)]
-    "Generate image tokens with Janus and return, per token, the logits its sampler used."
-    if (prompts is None) == (input_ids is None): raise ValueError("give exactly one of prompts (with processor) or input_ids")
-    if prompts is not None:
-        if processor is None: raise ValueError("processor is needed to tokenize prompts")
-        input_ids, attention_mask = janus_prompt_ids(processor, prompts, model.device)
-    if not guidance_scale > 1:
-        raise ValueError(f"guidance_scale must be > 1 for Janus image generation (transformers always doubles the batch for CFG), got {guidance_scale}")
-    n = janus_num_image_tokens(model)
-    attention_mask = _check_prompt_ids(model, input_ids, attention_mask, n)
-    used, unguided = LogitRecorder(n), LogitRecorder(n)
-    sampling = {} if greedy else dict(temperature=temperature, top_k=top_k or 0, top_p=1.0)
-    cuda = [model.device] if model.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda), record_sampler_logits(model, used):
-        torch.manual_seed(seed)
-        tokens = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_mode="image",
-                                logits_processor=LogitsProcessorList([unguided] if return_unguided else []),
-                                do_sample=not greedy, guidance_scale=guidance_scale, **sampling)
-    B, rows = input_ids.shape[0], 0 if used.buffer is None else used.buffer.shape[0]
-    if used.step != n or rows != B:
-        raise RuntimeError(f"recorded {used.step} steps of {rows} rows, expected {n} of {B}: has Janus's generate loop changed?")
-    if not return_unguided: return tokens, used.logits()
-    if unguided.buffer.shape[0] != 2 * B: raise RuntimeError("the pre-guidance recorder did not see 2B rows: has Janus's generate loop changed?")
-    cond, uncond = unguided.logits().chunk(2)
-    return tokens, used.logits(), cond, uncond
-
-# %% ../nbs/07_vlm.ipynb #64d5a136
-def janus_unconditional_ids(model, input_ids:Tensor) -> Tensor: # (B,L) prompt ids
-    "The unconditional prompts Janus's CFG uses: every token but BOS and `<begin_of_image>` set to pad."
-    gc = model.generation_config
-    keep = (input_ids == gc.bos_token_id) | (input_ids == gc.generation_kwargs["boi_token_id"])
-    return input_ids.masked_fill(~keep, gc.pad_token_id)
-
-# %% ../nbs/07_vlm.ipynb #9cfe0797
-@torch.no_grad()
-def janus_teacher_forced_logits(model, # a frozen `JanusForConditionalGeneration`
-                                prompt_ids:Tensor, # (B,L) left-padded prompts ending in `<begin_of_image>`
-                                token_ids:Tensor, # (B,N) image token ids (row-major grid), e.g. of real images
-                                attention_mask:Tensor|None=None, # (B,L) prompt mask (default: all ones)
-                                guidance_scale:float|None=None, # None: conditional logits; w: uncond + w*(cond - uncond)
-                               ) -> Tensor: # (B,N,K) fp32
-    "Janus's image-token logits for given tokens after given prompts, in one forward pass."
-    K = janus_num_codes(model)
-    if token_ids.ndim != 2 or token_ids.shape[0] != prompt_ids.shape[0]:
-        raise ValueError(f"token_ids must be (B,N) with B={prompt_ids.shape[0]} like prompt_ids, got {tuple(token_ids.shape)}")
-    if token_ids.numel() and not (0 <= token_ids.min() and token_ids.max() < K):
-        raise ValueError(f"token_ids must be in [0, {K}) for this model's codebook of K={K} codes, got [{token_ids.min()}, {token_ids.max()}]")
-    N, L = token_ids.shape[1], prompt_ids.shape[1]
-    mask = _check_prompt_ids(model, prompt_ids, attention_mask, N)
-    if guidance_scale is not None:
-        prompt_ids = torch.cat([prompt_ids, janus_unconditional_ids(model, prompt_ids)])  # (2B,L)
-        token_ids, mask = token_ids.repeat(2, 1), mask.repeat(2, 1)
-    emb = torch.cat([model.get_input_embeddings()(prompt_ids),
-                     model.prepare_embeddings_for_image_generation(token_ids[:, :-1])], dim=1)  # (B',L+N-1,d)
-    mask = torch.cat([mask, mask.new_ones(mask.shape[0], N - 1)], dim=1)
-    h = model.model.language_model(inputs_embeds=emb, attention_mask=mask).last_hidden_state[:, L - 1:]  # (B',N,d)
-    logits = model.model.generation_head(h).float()  # (B',N,K)
-    if guidance_scale is None: return logits
-    cond, uncond = logits.chunk(2)
-    return uncond + guidance_scale * (cond - uncond)
-
 # %% ../nbs/07_vlm.ipynb #28f07ad4
 def _class_pattern(name:str) -> re.Pattern:
     "Whole-word, case-insensitive pattern for a class name, its `/` parts and their plurals."
-    alts = sorted({name, *name.split("/")}, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a.strip()) for a in alts) + r")(?:e?s)?(?![\w-])", re.IGNORECASE)
+    alts = "|".join(re.escape(a.strip()) for a in sorted({name, *name.split("/")}, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(?:" + alts + r")(?:e?s)?(?![\w-])", re.IGNORECASE)
 
 def prompt_to_class(prompt:str, # e.g. "a photo of a sneaker"
                     class_names:list[str], # the classes, in label order
                     max_chars:int=200) -> int: # longest prompt accepted
     "The class id a short prompt names (ValueError when it names none or several)."
     if not isinstance(prompt, str): raise TypeError(f"prompt must be a string, got {type(prompt).__name__}")
-    if len(prompt) > max_chars: raise ValueError(f"prompt is {len(prompt)} characters long, longer than the limit of {max_chars}")
+    if len(prompt) > max_chars:
+        raise ValueError(f"prompt is {len(prompt)} characters long, longer than the limit of {max_chars}")
     found = {c for c, name in enumerate(class_names) if _class_pattern(name).search(prompt)}
     if len(found) == 1: return found.pop()
-    what = "names no known class" if not found else f"names several classes {[class_names[c] for c in sorted(found)]}"
+    several = [class_names[c] for c in sorted(found)]
+    what = f"names several classes {several}" if found else "names no known class"
     raise ValueError(f"prompt {prompt!r} {what}; known class names: {list(class_names)}")
 
 # %% ../nbs/07_vlm.ipynb #1fc97b93
+_FMNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
 @dataclass
 class PriorConfig:
     "Sizes of a `TinyPrior` (saved as its config.json)."
     num_codes:int=512 # K, the tokenizer's codebook size
     height:int=8 # h of the token grid
     width:int=8 # w of the token grid; N = h*w
-    class_names:list=field(default_factory=lambda: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+    class_names:list=field(default_factory=lambda: list(_FMNIST)) # the classes, in label order
     dim:int=128 # transformer width
     depth:int=4 # transformer blocks
     heads:int=4 # attention heads
@@ -238,8 +93,10 @@ class PriorConfig:
     max_prompt_chars:int=200 # longest prompt accepted
     def __post_init__(self):
         if self.num_codes < 2: raise ValueError(f"num_codes must be >= 2, got {self.num_codes}")
-        if self.height < 1 or self.width < 1: raise ValueError(f"height and width must be >= 1, got {self.height}x{self.width}")
-        if self.dim % self.heads: raise ValueError(f"dim must be a multiple of heads, got dim={self.dim}, heads={self.heads}")
+        if self.height < 1 or self.width < 1:
+            raise ValueError(f"height and width must be >= 1, got {self.height}x{self.width}")
+        if self.dim % self.heads:
+            raise ValueError(f"dim must be a multiple of heads, got dim={self.dim}, heads={self.heads}")
         if not self.class_names: raise ValueError("class_names must name at least one class")
         self.class_names = list(self.class_names)
     @property
@@ -260,7 +117,8 @@ class PriorBlock(nn.Module):
     def attn(self, x:Tensor) -> Tensor: # (B,T,d)
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # 3 x (B,H,T,d/H)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
         return self.proj(y.transpose(1, 2).reshape(B, T, d))
 
     def forward(self, x:Tensor) -> Tensor: # (B,T,d)
@@ -268,8 +126,9 @@ class PriorBlock(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 # %% ../nbs/07_vlm.ipynb #26b87c00
-class TinyPrior(nn.Module):
+class TinyPrior(FolderModel, nn.Module):
     "Class-conditional autoregressive prior over a VQ tokenizer's code ids, with a null class for CFG."
+    config_class = PriorConfig
     def __init__(self, config:PriorConfig|None=None, **kwargs): # a config, or its fields as keywords
         super().__init__()
         self.config = c = config or PriorConfig(**kwargs)
@@ -291,44 +150,48 @@ class TinyPrior(nn.Module):
     def forward(self, labels:Tensor, # (B,) class ids, `null_class` for unconditional
                 tokens:Tensor) -> Tensor: # (B,n) the first n <= N tokens
         "Logits (B,min(n+1,N),K) for tokens 0..n: position i sees the class and tokens before i."
-        x = torch.cat([self.cls_emb(labels)[:, None], self.tok_emb(tokens)], dim=1)[:, :self.config.num_tokens]  # (B,T,d)
+        x = torch.cat([self.cls_emb(labels)[:, None], self.tok_emb(tokens)], dim=1)  # (B,n+1,d)
+        x = x[:, :self.config.num_tokens]                                               # (B,T,d)
         x = x + self.pos_emb[:, :x.shape[1]]
         for blk in self.blocks: x = blk(x)
         return self.head(self.ln_f(x))  # (B,T,K)
 
 # %% ../nbs/07_vlm.ipynb #296bf753
-def _as_labels(self:TinyPrior, labels) -> Tensor: # class ids, or strings (class names or prompts)
+@patch
+def as_labels(self:TinyPrior, labels) -> Tensor: # class ids, or strings (class names or prompts)
     "(B,) int64 class ids from ints, a tensor, or strings naming classes."
     c = self.config
     if isinstance(labels, (str, int)): labels = [labels]
     if isinstance(labels, (list, tuple)) and any(isinstance(l, str) for l in labels):
-        if not all(isinstance(l, str) for l in labels): raise ValueError(f"labels must be all class ids or all strings, got {labels!r}")
+        if not all(isinstance(l, str) for l in labels):
+            raise ValueError(f"labels must be all class ids or all strings, got {labels!r}")
         labels = [prompt_to_class(p, c.class_names, c.max_prompt_chars) for p in labels]
     labels = torch.as_tensor(labels, dtype=torch.long, device=self.pos_emb.device).flatten()
     if labels.numel() == 0: raise ValueError("labels must name at least one class")
     if labels.min() < 0 or labels.max() >= c.num_classes:
-        raise ValueError(f"labels must be class ids in [0, {c.num_classes}), got {labels.tolist()}; known class names: {c.class_names}")
+        raise ValueError(f"labels must be class ids in [0, {c.num_classes}), got {labels.tolist()}; "
+                         f"known class names: {c.class_names}")
     return labels
 
-TinyPrior.as_labels = _as_labels
-
 # %% ../nbs/07_vlm.ipynb #5e78fce8
+@patch
 @torch.no_grad()
-def _prior_generate(self:TinyPrior,
-                    labels=None, # (B,) class ids, or class names
-                    prompts:list[str]|str|None=None, # or short prompts naming classes
-                    guidance_scale:float=3.0, # CFG weight w: g = u + w * (c - u); 1 = conditional only
-                    temperature:float=1.0, # the sampler uses g / temperature (ignored when greedy)
-                    top_k:int|None=None, # sample among the k largest (None: all K)
-                    greedy:bool=False, # argmax of g instead of sampling
-                    seed:int|None=0, # seeds the sampler (when no generator is given)
-                    generator:torch.Generator|None=None, # a generator on the model's device instead of a seed
-                    return_unguided:bool=False, # also return the cond and uncond rows
-                   ) -> tuple[Tensor, ...]: # tokens (B,N) int64, logits (B,N,K) fp32 [, cond, uncond (B,N,K)]
+def generate(self:TinyPrior,
+             labels=None, # (B,) class ids, or class names
+             prompts:list[str]|str|None=None, # or short prompts naming classes
+             guidance_scale:float=3.0, # CFG weight w: g = u + w * (c - u); 1 = conditional only
+             temperature:float=1.0, # the sampler uses g / temperature (ignored when greedy)
+             top_k:int|None=None, # sample among the k largest (None: all K)
+             greedy:bool=False, # argmax of g instead of sampling
+             seed:int|None=0, # seeds the sampler (when no generator is given)
+             generator:torch.Generator|None=None, # a generator on the model's device instead of a seed
+             return_unguided:bool=False, # also return the cond and uncond rows
+            ) -> tuple[Tensor, ...]: # tokens (B,N) int64, logits (B,N,K) fp32 [, cond, uncond (B,N,K)]
     "Sample token grids (row-major) and the logits the sampler used at every step."
     if (labels is None) == (prompts is None): raise ValueError("give exactly one of labels or prompts")
     y = self.as_labels(prompts if labels is None else labels)
-    if temperature <= 0: raise ValueError(f"temperature must be > 0 (use greedy=True for argmax), got {temperature}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0 (use greedy=True for argmax), got {temperature}")
     if top_k is not None and not 1 <= top_k <= self.config.num_codes:
         raise ValueError(f"top_k must be in [1, {self.config.num_codes}] or None, got {top_k}")
     g = generator or torch.Generator(self.pos_emb.device).manual_seed(0 if seed is None else seed)
@@ -352,25 +215,6 @@ def _prior_generate(self:TinyPrior,
     cond, uncond = raw.logits().chunk(2)
     return tokens, used.logits(), cond, uncond
 
-TinyPrior.generate = _prior_generate
-
-# %% ../nbs/07_vlm.ipynb #de05cf4f
-def check_codebook_size(logits:Tensor, # (B,N,K) logits from a prior or a VLM
-                        codebook_size:int, # K of the decoder's codebook
-                        num_tokens:int|None=None) -> Tensor: # N the decoder expects (None: any)
-    "Return `logits` if they fit a decoder with `codebook_size` codes (and `num_tokens` tokens), else raise."
-    if logits.ndim != 3: raise ValueError(f"logits must be (B,N,K), got {tuple(logits.shape)}")
-    if logits.shape[-1] != codebook_size:
-        raise ValueError(f"logits have K={logits.shape[-1]} codes but the decoder's codebook has {codebook_size}: "
-                         "the prior and the decoder must share one tokenizer")
-    if num_tokens is not None and logits.shape[1] != num_tokens:
-        raise ValueError(f"logits have N={logits.shape[1]} tokens but the decoder expects {num_tokens}")
-    return logits
-
-# %% ../nbs/07_vlm.ipynb #569872ab
-TinyPrior.save = save_folder  # the same folder format as TinyVQ (dcdd_nb.tokenizers)
-TinyPrior.load = classmethod(lambda cls, path, device="cpu": load_folder(cls, PriorConfig, path, device))
-
 # %% ../nbs/07_vlm.ipynb #3146b15c
 def _check_token_data(token_ids:Tensor, labels:Tensor, config:PriorConfig, name:str="token_ids"):
     "Validate (M,h,w) token grids and their (M,) labels against a prior config."
@@ -378,10 +222,11 @@ def _check_token_data(token_ids:Tensor, labels:Tensor, config:PriorConfig, name:
     if token_ids.ndim != 3 or token_ids.shape[1:] != (c.height, c.width):
         raise ValueError(f"{name} must be (M,{c.height},{c.width}) token grids, got {tuple(token_ids.shape)}")
     if token_ids.min() < 0 or token_ids.max() >= c.num_codes:
-        raise ValueError(f"{name} must be in [0, {c.num_codes}) for num_codes={c.num_codes}, got max {token_ids.max().item()}: "
-                         "does num_codes match the tokenizer's codebook?")
+        raise ValueError(f"{name} must be in [0, {c.num_codes}) for num_codes={c.num_codes}, "
+                         f"got max {token_ids.max().item()}: does num_codes match the tokenizer's codebook?")
     if labels.shape != token_ids.shape[:1] or labels.min() < 0 or labels.max() >= c.num_classes:
-        raise ValueError(f"labels must be ({len(token_ids)},) class ids in [0, {c.num_classes}), got shape {tuple(labels.shape)}")
+        raise ValueError(f"labels must be ({len(token_ids)},) class ids in [0, {c.num_classes}), "
+                         f"got shape {tuple(labels.shape)}")
 
 @torch.no_grad()
 def prior_loss(model:TinyPrior, # the prior
@@ -402,11 +247,11 @@ def prior_loss(model:TinyPrior, # the prior
 def train_prior(token_ids:Tensor, # (M,h,w) int64 token grids of the training images
                 labels:Tensor, # (M,) int64 class ids
                 num_codes:int, # K of the tokenizer's codebook
-                config:PriorConfig|None=None, # sizes (default PriorConfig(num_codes, h, w)); its num_codes/h/w must match
+                config:PriorConfig|None=None, # sizes (default PriorConfig(num_codes, h, w)); K, h, w must match
                 steps:int=1000, # optimiser steps
                 batch_size:int=32, # grids per step
                 lr:float=2e-3, # peak learning rate
-                p_uncond:float=0.1, # label dropout to the null class (trains the unconditional branch for CFG)
+                p_uncond:float=0.1, # label dropout to the null class (trains the unconditional branch)
                 weight_decay:float=0.01, # AdamW weight decay
                 warmup:int=100, # linear warm-up steps
                 seed:int=0, # seeds init and batches
@@ -420,19 +265,22 @@ def train_prior(token_ids:Tensor, # (M,h,w) int64 token grids of the training im
     h, w = token_ids.shape[1:]
     cfg = config or PriorConfig(num_codes=num_codes, height=h, width=w)
     if (cfg.num_codes, cfg.height, cfg.width) != (num_codes, h, w):
-        raise ValueError(f"config must have num_codes={num_codes} and a {h}x{w} grid like token_ids, got {cfg.num_codes} and {cfg.height}x{cfg.width}")
+        raise ValueError(f"config must have num_codes={num_codes} and a {h}x{w} grid like token_ids, "
+                         f"got {cfg.num_codes} and {cfg.height}x{cfg.width}")
     _check_token_data(token_ids, labels, cfg)
     if eval_data is not None: _check_token_data(*eval_data, cfg, name="eval_data token_ids")
     if not 0 <= p_uncond < 1: raise ValueError(f"p_uncond must be in [0,1), got {p_uncond}")
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     model = TinyPrior(cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / max(1, warmup)) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    cosine = lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / max(1, warmup)) * cosine(s))
     flat, rows, run = token_ids.flatten(1), [], []
     for step in tqdm(range(1, steps + 1), desc="train prior", disable=not progress, leave=False):
         idx = torch.randint(0, len(flat), (batch_size,), generator=g)
         t, y = flat[idx].to(device), labels[idx].to(device)
-        y = torch.where(torch.rand(batch_size, generator=g).to(device) < p_uncond, model.null_class, y)  # label dropout
+        drop = torch.rand(batch_size, generator=g).to(device) < p_uncond
+        y = torch.where(drop, model.null_class, y)                                  # label dropout
         loss = F.cross_entropy(model(y, t).flatten(0, 1), t.flatten())
         opt.zero_grad(set_to_none=True); loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
