@@ -1,4 +1,4 @@
-"""Documentation built from the notebooks without Quarto: the README, the method figure, and a static site with its API reference.
+"""The README, the method figure and a static docs site, all built from the notebooks without Quarto.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/docs.html.md"""
 
@@ -6,21 +6,36 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/docs.html.md"""
 
 # %% ../nbs/09_docs.ipynb #68b78228
 from __future__ import annotations
-import argparse, hashlib, importlib, os, re, subprocess, sys, time
+import argparse, hashlib, importlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import nbformat
+from fastcore.nbio import read_nb
+from fastcore.xtras import working_directory
+from nbdev.config import get_config, nbpath2html
+from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
+from nbdev.test import test_nb
 
 # %% auto #0
 __all__ = ['METHOD_BOXES', 'METHOD_PNG', 'notebook_markdown', 'method_figure', 'save_method_figure', 'site_notebooks',
-           'page_name', 'source_key', 'execute_nb', 'process_nb', 'nb_module', 'api_index_md', 'build_site',
+           'page_name', 'source_key', 'execute_nb', 'nb_module', 'process_nb', 'api_index_md', 'build_site',
            'write_readme', 'main']
 
 # %% ../nbs/09_docs.ipynb #07efa44e
 _DIRECTIVE = re.compile(r"^\s*#\s*\|")
+_NOT_SHOWN = re.compile(r"^\s*#\s*\|\s*(hide|export)\b", re.M)  # cells the README leaves out
 
-def _directives(src:str) -> set[str]:
-    "The nbdev directives (`#| hide`, `#| eval: false` -> 'eval') of a cell."
-    return {l.split("|", 1)[1].strip().split(":")[0].split()[0] for l in src.splitlines() if _DIRECTIVE.match(l) and l.split("|", 1)[1].strip()}
+_QOPT = re.compile(r"^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+_HIDE_TAGS = {("echo", "false"): "remove_input", ("output", "false"): "remove_output",
+              ("include", "false"): "remove_cell"}
+
+def _quarto_cell(c, tags:set) -> str:
+    "Source of code cell `c` without directive lines; their Quarto options become nbconvert `tags`."
+    keep = []
+    for l in c.source.splitlines():
+        m = _QOPT.match(l)
+        if m: tags.update(t for k, t in _HIDE_TAGS.items() if (m[1], m[2].lower()) == k)
+        elif not _DIRECTIVE.match(l): keep.append(l)
+    return "\n".join(keep).strip()
 
 def _output_md(o) -> str:
     "One cell output as Markdown: Markdown and plain text are kept, images and widgets are not."
@@ -31,60 +46,46 @@ def _output_md(o) -> str:
         return f"```\n{data['text/plain'].rstrip()}\n```"
     return ""
 
-# %% ../nbs/09_docs.ipynb #e6a4c7c3
-_REL_IMG = re.compile(r"(!\[[^\]]*\]\()(?![A-Za-z][\w+.-]*:|/|#)([^)\s]+)")
+_REL_LINK = re.compile(r"(\]\()(?![A-Za-z][\w+.-]*:|/|#)([^)\s]+)")  # a relative link or image target
 
-def notebook_markdown(nb_path:str|Path, img_prefix:str="") -> str:
-    "Markdown of a notebook as the README shows it; `img_prefix` goes before relative image paths."
+def notebook_markdown(nb_path:str|Path, prefix:str="") -> str:
+    "Markdown of a notebook as the README shows it; `prefix` goes before relative link and image paths."
     nb, parts = nbformat.read(nb_path, as_version=4), []
     for c in nb.cells:
-        if c.cell_type == "markdown": parts.append(_REL_IMG.sub(rf"\g<1>{img_prefix}\2", c.source.strip())); continue
-        if c.cell_type != "code" or "hide" in _directives(c.source) or "export" in _directives(c.source): continue
-        code = "\n".join(l for l in c.source.splitlines() if not _DIRECTIVE.match(l)).strip()
-        if code and not re.search(r"^\s*#\s*\|\s*echo:\s*false", c.source, re.M): parts.append(f"```python\n{code}\n```")
-        parts += [m for m in map(_output_md, c.get("outputs", [])) if m]
+        if c.cell_type == "markdown": parts.append(_REL_LINK.sub(rf"\g<1>{prefix}\2", c.source.strip()))
+        if c.cell_type != "code" or _NOT_SHOWN.search(c.source): continue
+        tags = set(); code = _quarto_cell(c, tags)
+        if code and not tags & {"remove_input", "remove_cell"}: parts.append(f"```python\n{code}\n```")
+        if not tags & {"remove_output", "remove_cell"}: parts += map(_output_md, c.get("outputs", []))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 # %% ../nbs/09_docs.ipynb #9adc23ef
-_FROZEN, _TRAINED, _DATA = "#dfe6ee", "#ffd9a8", "#ffffff"
-_ON = "#c0392b"  # edge of a highlighted box
+_FROZEN, _TRAINED, _DATA, _ON, _EDGE = "#dfe6ee", "#ffd9a8", "#ffffff", "#c0392b", "#44546a"
 
-def _box(ax, x, y, text, color, w=1.6, h=0.62, style=None):
-    "A rounded box centred at (x, y) holding `text`; `style` 'on' stresses it, 'off' fades it."
+def _flow(ax, y, steps, x0=0.0, gap=1.85, w=1.6, h=0.62, styles=None):
+    "Rounded boxes `steps` = [(text, colour), ...] left to right on row `y`, joined by arrows; `styles` 'on'/'off'."
     from matplotlib.patches import FancyBboxPatch
-    edge = dict(ec=_ON, lw=2.6) if style == "on" else dict(ec="#44546a", lw=1.2)
-    alpha = 0.35 if style == "off" else None
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04,rounding_size=0.12",
-                                fc=color, alpha=alpha, **edge))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.3, alpha=alpha,
-            weight="bold" if style == "on" else "normal")
-
-def _flow(ax, y, steps, x0=0.0, gap=1.85, w=1.6, styles=None):
-    "Boxes `steps` = [(text, colour), ...] left to right on row `y` from `x0`, joined by arrows; `styles` as in `_box`."
     styles = styles or [None] * len(steps)
-    for i, (text, color) in enumerate(steps):
-        x = x0 + i * gap
-        _box(ax, x, y, text, color, w=w, style=styles[i])
-        on = i and styles[i] == styles[i - 1] == "on"
-        if i: ax.annotate("", (x - w / 2 - 0.02, y), (x - gap + w / 2 + 0.02, y),
-                          arrowprops=dict(arrowstyle="-|>", color=_ON if on else "#44546a", lw=1.3))
+    for i, ((text, color), st) in enumerate(zip(steps, styles)):
+        x, alpha = x0 + i * gap, 0.35 if st == "off" else None
+        edge = dict(ec=_ON, lw=2.6) if st == "on" else dict(ec=_EDGE, lw=1.2)
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04,rounding_size=0.12",
+                                    fc=color, alpha=alpha, **edge))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8.3, alpha=alpha, weight="bold" if st == "on" else None)
+        if i: ax.annotate("", (x - w / 2 - 0.02, y), (x - gap + w / 2 + 0.02, y), arrowprops=dict(
+            arrowstyle="-|>", color=_ON if st == styles[i - 1] == "on" else _EDGE, lw=1.3))
 
-# %% ../nbs/09_docs.ipynb #cc9f87cc
 _INFERENCE = [("prompt", "prompt", _DATA), ("vlm", "frozen VLM\nJanus-Pro, LlamaGen", _FROZEN),
               ("logits", "image-token logits\n(B, N, K)", _DATA), ("lcdm", "LCDM\nlogits -> code features", _TRAINED),
               ("dcdd", "DCDD\ndiffusion decoder", _TRAINED), ("image", "image", _DATA)]
 _TRAINING = [("image", "image", _DATA), ("encoder", "frozen VQ encoder\nz = E(x)", _FROZEN),
-             ("proxy", "proxy logits\n$-\\|z - c_k\\|^2 / T$", _DATA), ("calibration", "Logit Calibration\n$a \\cdot l + b$", _TRAINED),
+             ("proxy", "proxy logits\n$-\\|z - c_k\\|^2 / T_0$", _DATA),
+             ("calibration", "Logit Calibration\nscale, context mix", _TRAINED),
              ("lcdm", "LCDM", _TRAINED), ("dcdd", "DCDD", _TRAINED), ("loss", "loss vs image\n(flow matching)", _DATA)]
 METHOD_BOXES = tuple(dict.fromkeys(k for k, _, _ in _INFERENCE + _TRAINING)) + ("inference", "training")
 
-def _styles(row:str, boxes:list, highlight) -> list|None:
-    "Per-box style of one row: None without a highlight, else 'on' for the named boxes (or the whole row) and 'off'."
-    if highlight is None: return None
-    return ["on" if row in highlight or k in highlight else "off" for k, _, _ in boxes]
-
 def method_figure(dpi:int=100,
-                  highlight:str|tuple|list|None=None): # names from `METHOD_BOXES` to stress, the rest fades; None: the plain figure
+                  highlight:str|tuple|list|None=None): # names from `METHOD_BOXES` to stress, the rest fades
     "The two data flows of the method (inference and training) as a matplotlib figure."
     import matplotlib.pyplot as plt
     if highlight is not None:
@@ -92,14 +93,16 @@ def method_figure(dpi:int=100,
         bad = [h for h in highlight if h not in METHOD_BOXES]
         if bad or not highlight: raise ValueError(f"highlight must be names from {METHOD_BOXES}, got {highlight!r}")
     fig, ax = plt.subplots(figsize=(12.6, 3.3), dpi=dpi)
-    _flow(ax, 2.0, [(t, c) for _, t, c in _INFERENCE], x0=1.85, styles=_styles("inference", _INFERENCE, highlight))
-    _flow(ax, 0.6, [(t, c) for _, t, c in _TRAINING], styles=_styles("training", _TRAINING, highlight))
+    for row, boxes, y, x0 in (("inference", _INFERENCE, 2.0, 1.85), ("training", _TRAINING, 0.6, 0.0)):
+        on = None if highlight is None else ["on" if row in highlight or k in highlight else "off" for k, _, _ in boxes]
+        _flow(ax, y, [(t, c) for _, t, c in boxes], x0=x0, styles=on)
     for x in (4 * 1.85, 5 * 1.85):  # the same LCDM and decoder: trained below, used above
-        ax.plot([x, x], [0.95, 1.65], ls=":", color="#44546a", lw=1.2)
+        ax.plot([x, x], [0.95, 1.65], ls=":", color=_EDGE, lw=1.2)
     ax.text(-0.8, 2.55, "inference", fontsize=10, weight="bold")
     ax.text(-0.8, 1.15, "training (no VLM needed)", fontsize=10, weight="bold")
-    for c, t, x in [(_FROZEN, "frozen, never trained", 5.6), (_TRAINED, "ours: LCDM (no weights), LC and DCDD (fitted)", 7.8)]:
-        ax.add_patch(plt.Rectangle((x, 2.5), 0.22, 0.16, fc=c, ec="#44546a")); ax.text(x + 0.3, 2.58, t, fontsize=8, va="center")
+    for c, t, x in [(_FROZEN, "frozen, never trained", 5.6), (_TRAINED, "ours: LCDM (no weights), LC and DCDD", 7.8)]:
+        ax.add_patch(plt.Rectangle((x, 2.5), 0.22, 0.16, fc=c, ec=_EDGE))
+        ax.text(x + 0.3, 2.58, t, fontsize=8, va="center")
     ax.set_xlim(-0.85, 12.0); ax.set_ylim(0.2, 2.7); ax.set_aspect("equal"); ax.axis("off")
     fig.tight_layout()
     return fig
@@ -118,13 +121,12 @@ def save_method_figure(nbs:str|Path="nbs", force:bool=True) -> Path:
 
 # %% ../nbs/09_docs.ipynb #e1f2db5b
 def site_notebooks(nbs:str|Path="nbs") -> list[Path]:
-    "The notebooks the site shows: `index.ipynb` first, then the numbered ones (no `_` scratch notebooks)."
-    nbs = sorted(p for p in Path(nbs).glob("*.ipynb") if not p.name.startswith(("_", ".")))
-    return sorted(nbs, key=lambda p: (p.name != "index.ipynb", p.name))
+    "The notebooks the site shows: the home page, the method, then the numbered ones (no `_` scratch notebooks)."
+    nbs, first = [p for p in Path(nbs).glob("*.ipynb") if p.name[0] not in "_."], ("index.ipynb", "method.ipynb")
+    return sorted(nbs, key=lambda p: (first.index(p.name) if p.name in first else len(first), p.name))
 
 def page_name(nb:str|Path) -> str:
     "The page a notebook becomes, as nbdev names it (`00_data.ipynb` -> `data.html`)."
-    from nbdev.config import nbpath2html
     return nbpath2html(Path(nb)).name
 
 # %% ../nbs/09_docs.ipynb #d82e0124
@@ -136,15 +138,13 @@ def source_key(nb:str|Path, lib:str|Path) -> str:
 
 def execute_nb(nb:str|Path, dest:str|Path, flags:str="", cell_timeout:int|None=None, showerr:bool=True) -> bool:
     "Run notebook `nb` as `nbdev-test nb --flags flags` does and save the executed copy to `dest`."
-    from nbdev.config import get_config
-    from nbdev.test import test_nb
     nb, dest = Path(nb).resolve(), Path(dest)
     cfg = get_config(nb.parent)
     tmp = nb.with_name(f"_exec_{os.getpid()}_{nb.name}")  # beside it: same working directory and relative paths
     tmp.write_bytes(nb.read_bytes())
     try:
-        ok, _ = test_nb(tmp, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), save=True,
-                        basepath=cfg.config_path, cell_timeout=cell_timeout or cfg.cell_timeout or None, showerr=showerr)
+        ok, _ = test_nb(tmp, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), save=True, showerr=showerr,
+                        basepath=cfg.config_path, cell_timeout=cell_timeout or cfg.cell_timeout or None)
         if ok:
             ex = nbformat.read(tmp, as_version=4)
             ex.metadata["dcdd_source_key"] = source_key(nb, cfg.lib_path)
@@ -152,83 +152,72 @@ def execute_nb(nb:str|Path, dest:str|Path, flags:str="", cell_timeout:int|None=N
         return ok
     finally: tmp.unlink(missing_ok=True)
 
-# %% ../nbs/09_docs.ipynb #1ca50723
-_QOPT = re.compile(r"^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
-_QATTR = re.compile(r"(\]\([^)\s]*\))\{[^}\n]*\}")
-_HIDE_TAGS = {("echo", "false"): "remove_input", ("output", "false"): "remove_output", ("include", "false"): "remove_cell"}
-
-def _quarto_cell(c, tags:set) -> str:
-    "Source of code cell `c` without directive lines; their Quarto options become nbconvert `tags`."
-    keep = []
-    for l in c.source.splitlines():
-        m = _QOPT.match(l)
-        if m: tags.update(t for k, t in _HIDE_TAGS.items() if (m[1], m[2].lower()) == k)
-        elif not _DIRECTIVE.match(l): keep.append(l)
-    return "\n".join(keep).strip()
-
-def _fix_md(text:str, doc_url:str) -> str:
-    "Markdown for nbconvert: hosted-docs links made relative, Quarto link attributes removed."
-    return _QATTR.sub(r"\1", text.replace(doc_url, "")) if doc_url else _QATTR.sub(r"\1", text)
-
 # %% ../nbs/09_docs.ipynb #6fdbb85b
 def _doc_procs(module:str|None):
     "nbdev's doc processors with `exec_show_docs` taking its objects from the exported `module`."
-    from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
     class _ModuleShowDocs(exec_show_docs):
         def begin(self):
             super().begin()
             if hasattr(self, "k") and module:
-                self.k.run_cell(f"import {module} as _m; globals().update({{k: v for k, v in vars(_m).items() if not k.startswith('__')}})")
+                self.k.run_cell(f"import {module} as _m; "
+                                "globals().update({k: v for k, v in vars(_m).items() if k[:2] != '__'})")
         def __call__(self, cell):
             if _is_showdoc(cell) or "exec_doc" in (cell.get("directives_") or {}):
                 if not self.nb.has_docs_ or not hasattr(self, "k"): return
                 self.k.cell(cell)
-                if self.k.exc: raise RuntimeError(f"show_doc failed in cell {cell.idx_}:\n{cell.source}\n{self.k.exc!r}")
+                if self.k.exc: raise RuntimeError(f"show_doc failed in cell {cell.idx_}: {cell.source}\n{self.k.exc!r}")
     class _Procs(FilterDefaults):
         def base_procs(self): return [_ModuleShowDocs if p is exec_show_docs else p for p in super().base_procs()]
     return _Procs()
 
 # %% ../nbs/09_docs.ipynb #9b60ff52
-def process_nb(nb_path:str|Path, executed:str|Path|None=None) -> nbformat.NotebookNode:
-    "Notebook `nb_path` (outputs from the `executed` copy if given) after nbdev's doc processors, ready for nbconvert."
-    from fastcore.nbio import read_nb
-    from fastcore.xtras import working_directory
-    from nbdev.config import get_config
-    nb_path = Path(nb_path).resolve()
-    cfg = get_config(nb_path.parent)
-    nb = read_nb(executed or nb_path); nb["path_"] = str(nb_path)
-    with working_directory(nb_path.parent): _doc_procs(f"{cfg.lib_name}.{nb_module(nb_path)}" if nb_module(nb_path) else None)(nb)
-    fm = nb.get("frontmatter_", {}) or {}
-    doc_url = f"{cfg.get('doc_host', '')}{cfg.get('doc_baseurl', '')}".rstrip("/") + "/" if cfg.get("doc_host") else ""
-    title = "\n\n".join([f"# {fm.get('title', nb_path.stem)}"] + ([f"> {fm['description']}"] if fm.get("description") else []))
-    cells = [nbformat.v4.new_markdown_cell(title)]
-    for c in nb.cells:
-        if c.cell_type == "raw" and c.source.startswith("---"): continue  # front matter, shown as the title
-        if c.cell_type == "markdown": cells.append(nbformat.v4.new_markdown_cell(_fix_md(c.source, doc_url))); continue
-        if c.cell_type != "code": continue
-        tags = set(); src = _quarto_cell(c, tags)
-        outs = [nbformat.from_dict(dict(o)) for o in c.get("outputs", [])]
-        for o in outs:
-            if "text/markdown" in o.get("data", {}): o.data["text/markdown"] = _fix_md("".join(o.data["text/markdown"]), doc_url)
-        if "remove_cell" in tags or (not src and not outs): continue
-        cells.append(nbformat.v4.new_code_cell(src, outputs=outs, metadata={"tags": sorted(tags)}))
-    new = nbformat.v4.new_notebook(cells=cells, metadata={"title": fm.get("title", nb_path.stem),
-                                                          "language_info": {"name": "python"}})
-    new.metadata["dcdd_module"] = nb_module(nb_path)
-    return new
+_QATTR = re.compile(r"(\]\([^)\s]*\))\{[^}\n]*\}")
+_NB_LINK = re.compile(r"\]\(([\w.-]+\.ipynb)(?=[#)])")
+
+def _fix_md(text:str, doc_url:str) -> str:
+    "Markdown for nbconvert: notebook and hosted-docs links made page links, Quarto link attributes removed."
+    text = _NB_LINK.sub(lambda m: f"]({page_name(m[1])}", text.replace(doc_url, "") if doc_url else text)
+    return _QATTR.sub(r"\1", text)
 
 _DEFAULT_EXP = re.compile(r"^\s*#\|\s*default_exp\s+(\S+)", re.MULTILINE)
+
 def nb_module(nb_path:str|Path) -> str|None:
     "The module a notebook exports to (`#| default_exp data` -> 'data'), or None."
     srcs = (c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code")
     return next((m[1] for m in map(_DEFAULT_EXP.search, srcs) if m), None)
+
+def _page_cell(c, doc_url:str):
+    "Code cell `c` as its page shows it (directives gone, options as tags), or None when nothing is shown."
+    tags = set(); src = _quarto_cell(c, tags)
+    outs = [nbformat.from_dict(dict(o)) for o in c.get("outputs", [])]
+    for o in (o for o in outs if "text/markdown" in o.get("data", {})):
+        o.data["text/markdown"] = _fix_md("".join(o.data["text/markdown"]), doc_url)
+    if "remove_cell" in tags or (not src and not outs): return None
+    return nbformat.v4.new_code_cell(src, outputs=outs, metadata={"tags": sorted(tags)})
+
+def process_nb(nb_path:str|Path, executed:str|Path|None=None) -> nbformat.NotebookNode:
+    "Notebook `nb_path` (outputs from the `executed` copy if given) after nbdev's doc processors, for nbconvert."
+    nb_path, mod = Path(nb_path).resolve(), nb_module(nb_path)
+    cfg = get_config(nb_path.parent)
+    nb = read_nb(executed or nb_path); nb["path_"] = str(nb_path)
+    with working_directory(nb_path.parent): _doc_procs(f"{cfg.lib_name}.{mod}" if mod else None)(nb)
+    fm = nb.get("frontmatter_", {}) or {}
+    doc_url = f"{cfg.doc_host}{cfg.get('doc_baseurl', '')}".rstrip("/") + "/" if cfg.get("doc_host") else ""
+    title = f"# {fm.get('title', nb_path.stem)}" + (f"\n\n> {fm['description']}" if fm.get("description") else "")
+    cells = [nbformat.v4.new_markdown_cell(title)]
+    for c in nb.cells:
+        if c.cell_type == "markdown": cells.append(nbformat.v4.new_markdown_cell(_fix_md(c.source, doc_url)))
+        elif c.cell_type == "code" and (pc := _page_cell(c, doc_url)): cells.append(pc)
+    return nbformat.v4.new_notebook(cells=cells, metadata={"title": fm.get("title", nb_path.stem),
+                                                           "language_info": {"name": "python"}, "dcdd_module": mod})
 
 # %% ../nbs/09_docs.ipynb #f38a1e77
 _SITE_CSS = """
 body.jp-Notebook { padding: 0; }
 main { margin-left: 17rem; max-width: 60rem; padding: 1rem 2rem; }
 nav.dcdd-nav { position: fixed; top: 0; left: 0; bottom: 0; width: 15rem; overflow-y: auto; padding: 1rem;
-  background: #f5f7fa; border-right: 1px solid #dde3ea; font-family: var(--jp-ui-font-family); font-size: 0.9rem; }
+  background: #f5f7fa; border-right: 1px solid #dde3ea; font-family: var(--jp-ui-font-family);
+  font-size: 0.9rem; }
 nav.dcdd-nav ul { list-style: none; padding-left: 0; } nav.dcdd-nav li { margin: 0.35rem 0; }
 nav.dcdd-nav a.current, nav.dcdd-nav strong a { font-weight: bold; }
 .jp-RenderedHTMLCommon hr { margin: 1.5rem 0 0.5rem; }
@@ -238,9 +227,11 @@ _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% from 'mathjax.html.j2' import mathjax %}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- if resources.mathjax_url -%}
-<script>window.MathJax = {"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null, preferredFont: null}};</script>
+<script>window.MathJax = {"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null,
+                                       preferredFont: null}};</script>
 {{ mathjax(resources.mathjax_url) }}{%- endif -%}{%- endblock html_head_js_mathjax -%}
-{%- block extra_css -%}<link rel="icon" href="data:,"><style type="text/css">{{ resources.dcdd_css }}</style>{%- endblock extra_css -%}
+{%- block extra_css -%}<link rel="icon" href="data:,">
+<style type="text/css">{{ resources.dcdd_css }}</style>{%- endblock extra_css -%}
 {%- block body_header -%}{{ super() }}
 <nav class="dcdd-nav">{{ resources.dcdd_nav | markdown2html }}</nav>
 {%- endblock body_header -%}
@@ -252,15 +243,12 @@ def _exporter(mathjax_url:str=""):
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     c = Config()
-    c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_input_tags = {"remove_input"}
-    c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
-    c.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
+    c.TagRemovePreprocessor.update(enabled=True, remove_input_tags={"remove_input"},
+                                   remove_all_outputs_tags={"remove_output"}, remove_cell_tags={"remove_cell"})
     c.HTMLExporter.exclude_input_prompt = c.HTMLExporter.exclude_output_prompt = True
     return HTMLExporter(config=c, template_name="lab", template_file="dcdd_page.html.j2", embed_images=True,
                         extra_loaders=[DictLoader({"dcdd_page.html.j2": _TEMPLATE})], mathjax_url=mathjax_url)
 
-# %% ../nbs/09_docs.ipynb #62bc80f1
 def _nav_md(pages:list[tuple[str, str]], current:str) -> str:
     "The navigation list as Markdown: `pages` = [(page, title), ...], the current one in bold."
     return "\n".join(f"- **[{t}]({p})**" if p == current else f"- [{t}]({p})" for p, t in pages)
@@ -269,7 +257,8 @@ _HEADING = re.compile(r"^#{2,4} ([\w.]+)\s*$", re.MULTILINE)
 def api_index_md(module:str, nb:nbformat.NotebookNode) -> str:
     "Markdown list of everything `module` exports, linked to the `show_doc` entries of page `nb`."
     mod = importlib.import_module(module)
-    shown = {m for c in nb.cells for o in c.get("outputs", []) for m in _HEADING.findall(o.get("data", {}).get("text/markdown", ""))}
+    mds = (o.get("data", {}).get("text/markdown", "") for c in nb.cells for o in c.get("outputs", []))
+    shown = {m for md in mds for m in _HEADING.findall(md)}
     def item(n):
         if n in shown: return f"- [`{n}`](#{n})"
         return f"- `{n}`: {type(getattr(mod, n)).__name__} (`{module}.{n}`)"
@@ -278,9 +267,10 @@ def api_index_md(module:str, nb:nbformat.NotebookNode) -> str:
 # %% ../nbs/09_docs.ipynb #a4e2796b
 _HREF = re.compile(r'href="([^":#?]*\.html)?#([^"]+)"')
 _ID = re.compile(r'\sid="([^"]+)"')
+_HEAD_ID = re.compile(r'<h[1-6] id="[^"]+"')
 
 def _resolve_fragment(frag:str, ids:set) -> str|None:
-    "The id `frag` means: itself, the same up to case, else its owner (`Class.method` -> `Class`); None if none."
+    "The id `frag` means: itself, the same up to case, else its owner (`Class.method` -> `Class`), or None."
     low = {i.lower(): i for i in ids}
     while frag:
         if frag in ids: return frag
@@ -289,74 +279,67 @@ def _resolve_fragment(frag:str, ids:set) -> str|None:
     return None
 
 def _fix_fragments(out:Path):
-    "Point each `page.html#frag` link at an id that exists, or at the page when none fits."
-    ids = {p.name: set(_ID.findall(p.read_text())) for p in out.glob("*.html")}
-    for p in out.glob("*.html"):
+    "Heading ids in lowercase, as Quarto's; each `page.html#frag` link at an id that exists, else at the page."
+    html = {p.name: _HEAD_ID.sub(lambda m: m[0].lower(), p.read_text()) for p in out.glob("*.html")}
+    ids = {name: set(_ID.findall(h)) for name, h in html.items()}
+    for name, h in html.items():
         def fix(m):
-            page = m[1] or ""
-            frag = _resolve_fragment(m[2], ids.get(page or p.name, set()))
-            return f'href="{page}#{frag}"' if frag else f'href="{page or p.name}"'
-        p.write_text(_HREF.sub(fix, p.read_text()))
+            frag = _resolve_fragment(m[2], ids.get(m[1] or name, set()))
+            return f'href="{m[1] or ""}#{frag}"' if frag else f'href="{m[1] or name}"'
+        (out / name).write_text(_HREF.sub(fix, h))
 
 def _copy_mathjax(out:Path) -> str:
     "Copy MathJax from `jupyter-server-mathjax` into the site; its URL there, or '' when not installed."
-    import shutil
     try: from importlib.resources import files; src = files("jupyter_server_mathjax") / "static"
     except ModuleNotFoundError: return ""
     shutil.copytree(str(src), out / "_static" / "mathjax", dirs_exist_ok=True)
     return "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 
-# %% ../nbs/09_docs.ipynb #c5d9fcfc
 def _executed_copy(nb:Path, cache:Path, lib:Path, execute:bool, flags:str, log) -> Path|None:
     "A fresh executed copy of `nb` in `cache`, executing it when allowed; None to use committed outputs."
     dest = cache / nb.name
-    if dest.exists() and nbformat.read(dest, as_version=4).metadata.get("dcdd_source_key") == source_key(nb, lib): return dest
+    if dest.exists() and nbformat.read(dest, as_version=4).metadata.get("dcdd_source_key") == source_key(nb, lib):
+        return dest
     if not execute: return None
     t = time.time()
     # a process of its own, as the tests run it: no notebook's globals, threads or seeds leak into another
-    r = subprocess.run([sys.executable, "-m", "dcdd_nb.docs", "execute", str(nb), "--save-to", str(cache), "--flags", flags],
-                       capture_output=True, text=True)
-    log(f"  executed {nb.name} in {time.time() - t:.0f} s" + ("" if r.returncode == 0 else " - FAILED, committed outputs shown"))
-    if r.returncode: log(r.stderr[-3000:])
-    return dest if r.returncode == 0 else None
+    r = subprocess.run([sys.executable, "-m", "dcdd_nb.docs", "execute", str(nb), "--save-to", str(cache),
+                        "--flags", flags], capture_output=True, text=True)
+    log(f"  executed {nb.name} in {time.time() - t:.0f} s")
+    if r.returncode: log(f"  {nb.name} FAILED, its committed outputs are shown:\n{r.stderr[-3000:]}")
+    return None if r.returncode else dest
 
-def _site_nb(nb:Path, cfg, cache:Path, execute:bool, flags:str, log) -> nbformat.NotebookNode:
-    "Notebook `nb` processed for its page, with outputs and, for a module, the API index."
-    t = time.time(); pnb = process_nb(nb, _executed_copy(nb, cache, cfg.lib_path, execute, flags, log))
-    if pnb.metadata.dcdd_module:
-        pnb.cells.append(nbformat.v4.new_markdown_cell(api_index_md(f"{cfg.lib_name}.{pnb.metadata.dcdd_module}", pnb)))
-    log(f"  processed {nb.name} in {time.time() - t:.1f} s")
-    return pnb
-
-def build_site(root:str|Path=".", out:str|Path="site", execute:bool|list[str]=True, executed:str|Path|None=None,
+def build_site(root:str|Path=".", out:str|Path="site",
+               execute:bool|list[str]=True, # True, False or the notebook names (or stems) to run
+               executed:str|Path|None=None, # folder of executed copies (default: artifacts/executed)
                only:list[str]|None=None, flags:str="", log=print) -> list[Path]:
-    "Build the static docs site from `root/nbs` into `out`; `execute`: True, False or the notebook names to run."
-    from nbdev.config import get_config
+    "Build the static docs site from `root/nbs` into `out`, one page per notebook."
     root, out = Path(root).resolve(), Path(out); out.mkdir(parents=True, exist_ok=True)
-    cfg = get_config(root)
-    cache = Path(executed) if executed else root / "artifacts" / "executed"
+    cfg, cache = get_config(root), Path(executed) if executed else root / "artifacts" / "executed"
     nbs = [p for p in site_notebooks(cfg.nbs_path) if only is None or p.name in only or p.stem in only]
     for p in out.glob("*.html"): p.unlink()   # no stale page of a removed notebook
     exporter = _exporter(_copy_mathjax(out))
-    runs = {nb: execute if isinstance(execute, bool) else (nb.name in execute or nb.stem in execute) for nb in nbs}
-    procs = [(nb, _site_nb(nb, cfg, cache, runs[nb], flags, log)) for nb in nbs]
+    run = lambda nb: execute if isinstance(execute, bool) else (nb.name in execute or nb.stem in execute)
+    procs = [(nb, process_nb(nb, _executed_copy(nb, cache, cfg.lib_path, run(nb), flags, log))) for nb in nbs]
+    for _, pnb in (p for p in procs if p[1].metadata.dcdd_module):   # a module's page ends with its API index
+        pnb.cells.append(nbformat.v4.new_markdown_cell(api_index_md(f"{cfg.lib_name}.{pnb.metadata.dcdd_module}", pnb)))
     titles = [(page_name(nb), "Home" if nb.name == "index.ipynb" else pnb.metadata.title) for nb, pnb in procs]
-    pages = []
     for (nb, pnb), (page, _) in zip(procs, titles):
-        html, _ = exporter.from_notebook_node(pnb, resources={"metadata": {"name": pnb.metadata.title, "path": str(nb.parent)},
-                                                               "dcdd_nav": _nav_md(titles, page), "dcdd_css": _SITE_CSS})
-        (out / page).write_text(html); pages.append(out / page)
+        res = {"metadata": {"name": pnb.metadata.title, "path": str(nb.parent)}, "dcdd_css": _SITE_CSS,
+               "dcdd_nav": _nav_md(titles, page)}
+        (out / page).write_text(exporter.from_notebook_node(pnb, resources=res)[0])
     _fix_fragments(out)
-    return pages
+    return [out / page for page, _ in titles]
 
 # %% ../nbs/09_docs.ipynb #d40b9cdd
-_HEADER = "<!-- Generated from nbs/index.ipynb by `python -m dcdd_nb.docs readme`: edit the notebook, not this file. -->\n\n"
+_HEADER = ("<!-- Generated from nbs/index.ipynb by `python -m dcdd_nb.docs readme`: "
+           "edit the notebook, not this file. -->\n\n")
 
 def write_readme(root:str|Path=".", check:bool=False) -> bool:
     "Write README.md from nbs/index.ipynb; with `check`, only report whether it is current."
     root = Path(root)
     if not check: save_method_figure(root / "nbs", force=False)  # the README shows it; drawn only when missing
-    want = _HEADER + notebook_markdown(root / "nbs" / "index.ipynb", img_prefix="nbs/")
+    want = _HEADER + notebook_markdown(root / "nbs" / "index.ipynb", prefix="nbs/")
     readme = root / "README.md"
     current = readme.exists() and readme.read_text() == want
     if not check and not current: readme.write_text(want)
@@ -376,9 +359,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--only", nargs="+", metavar="NB", help="build only these pages")
     s.add_argument("--flags", default="", help="test flags to run as well, as in nbdev-test (e.g. slow)")
     e = sub.add_parser("execute", help="run notebooks as nbdev-test does and save the executed copies")
-    e.add_argument("notebooks", nargs="+"); e.add_argument("--save-to", required=True); e.add_argument("--flags", default="")
-    sub.add_parser("figure", help="redraw nbs/images/method.png")
-    for p in (r, s, e, sub.choices["figure"]): p.add_argument("--root", default=".", help="project root (holds nbs/)")
+    e.add_argument("notebooks", nargs="+"); e.add_argument("--save-to", required=True)
+    e.add_argument("--flags", default="")
+    f = sub.add_parser("figure", help="redraw nbs/images/method.png")
+    for p in (r, s, e, f): p.add_argument("--root", default=".", help="project root (holds nbs/)")
     return ap
 
 def main(argv:list[str]|None=None) -> int:
@@ -386,15 +370,15 @@ def main(argv:list[str]|None=None) -> int:
     a = _parser().parse_args(argv)
     if a.what == "readme":
         current = write_readme(a.root, check=a.check)
-        if a.check and not current: print("README.md is out of date: run `python -m dcdd_nb.docs readme`", file=sys.stderr)
+        if a.check and not current: print("README.md is stale: run `python -m dcdd_nb.docs readme`", file=sys.stderr)
         return 0 if current or not a.check else 1
     if a.what == "figure": print(save_method_figure(Path(a.root) / "nbs")); return 0
     if a.what == "execute":
         return 0 if all([execute_nb(nb, Path(a.save_to) / Path(nb).name, a.flags) for nb in a.notebooks]) else 1
     t = time.time()
-    pages = build_site(a.root, a.out, execute=a.execute or not a.no_execute, executed=a.executed, only=a.only, flags=a.flags)
+    pages = build_site(a.root, a.out, execute=a.execute or not a.no_execute, executed=a.executed, only=a.only,
+                       flags=a.flags)
     print(f"site: {len(pages)} pages in {Path(a.out)} ({time.time() - t:.0f} s); open {Path(a.out) / 'index.html'}")
     return 0
 
-# %% ../nbs/09_docs.ipynb #c33953c9
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
