@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Decode time per image: DCDDPipeline (LCDM + G(mean) + N sampler steps) vs the VQ decoder alone.
+"""Decode time per image: DCDDPipeline (LCDM + G(top1) + N sampler steps) vs the VQ decoder alone.
 
     python benchmarks/decode.py                          # demo-size config on the CPU
     python benchmarks/decode.py --device cuda            # 256px Janus-scale config on a GPU
     python benchmarks/decode.py --config demo --steps 1,2,4,8 --repeats 7 --threads 1
+    python benchmarks/decode.py --steps 1,2 --repeats 1  # smoke run, seconds
 
-Weights are random (time does not depend on them). Every round times every variant once, in turn, so
+The decoder is rows 3-4's (`ROWS["lcdm"]`: all LCDM fields and the G(top1) image). Weights are random (time does
+not depend on them). Every round times every variant once, in turn, so
 that a change in machine load hits all of them alike; the figures are medians over rounds, and the
 ratio column divides by the VQ decoder's median from the same run.
 
@@ -18,16 +20,18 @@ Configs:
 """
 import argparse, statistics, time
 import torch
-from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
+from dcdd_nb.decoder import DCDDecoder, DCDDPipeline, ROWS
 from dcdd_nb.tokenizers import TinyVQ, TinyVQConfig
 from dcdd_nb.lcdm import lcdm
 
 CONFIGS = {
     "demo": dict(tok=dict(in_channels=1, channels=(32, 64), num_codes=512, code_dim=8),
                  dec=dict(sample_size=32, in_channels=1, code_dim=8, downsample=4)),
-    "janus256": dict(tok=dict(in_channels=3, channels=(64, 128, 128, 256), num_codes=16384, code_dim=8, normalized=True),
-                     dec=dict(sample_size=256, in_channels=3, code_dim=8, downsample=16, block_out_channels=(64, 128, 256, 256),
-                              layers_per_block=2, attention=True, norm_num_groups=32)),
+    "janus256": dict(tok=dict(in_channels=3, channels=(64, 128, 128, 256), num_codes=16384, code_dim=8,
+                              normalized=True),
+                     dec=dict(sample_size=256, in_channels=3, code_dim=8, downsample=16,
+                              block_out_channels=(64, 128, 256, 256), layers_per_block=2, attention=True,
+                              norm_num_groups=32)),
 }
 
 def sync(device):
@@ -41,7 +45,7 @@ def build(config, device, dtype):
     "Random-weight tokenizer and decoder of `config`, and a pipeline over them."
     cfg = CONFIGS[config]
     tok = TinyVQ(TinyVQConfig(**cfg["tok"])).to(device).eval()
-    dec = DCDDecoder(**cfg["dec"]).to(device).eval()
+    dec = DCDDecoder(**cfg["dec"], **ROWS["lcdm"].decoder).to(device).eval()
     if dtype != torch.float32: dec = dec.to(dtype=dtype)
     return tok, dec, DCDDPipeline(dec, tok)
 

@@ -2,6 +2,11 @@
 
     python benchmarks/lcdm.py --threads 1     # B=4 N=576 K=16384 D=8, fp32, 5 timed rounds (RESULTS.md)
     python benchmarks/lcdm.py                 # the same on 2 threads
+    python benchmarks/lcdm.py --threads 1 --reps 1 --K 1024   # smoke run, seconds
+
+Cases: "dense" is `lcdm_dense` on (B,N,K) logits; "streamed" is `lcdm` on them; "proxy dense" builds the (B,N,K)
+proxy logits with `tokenizers.proxy_logits` and runs the streamed `lcdm` on them; "fused chunked" / "fused sdpa"
+are `lcdm_from_latents` from z and the codebook alone.
 
 On cores oversubscribed by other jobs, prefer --threads 1: the streamed path runs many mid-sized parallel ops,
 and each op's thread barrier stalls whenever the OS has parked one of its threads (see RESULTS.md).
@@ -19,7 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from dcdd_nb.lcdm import lcdm, lcdm_dense, lcdm_from_latents, _dense_proxy_logits
+from dcdd_nb.lcdm import lcdm, lcdm_dense, lcdm_from_latents
+from dcdd_nb.tokenizers import proxy_logits
 
 T_PROXY = 0.1  # proxy temperature; the cost does not depend on it
 
@@ -41,7 +47,7 @@ def runner(a, case):
     if case == "streamed": return lambda: lcdm(x["logits"], x["codebook"], chunk_size=a.chunk_size, block_k=a.block_k)
     if case.startswith("streamed@"):  # streamed@CHUNK: same with another chunk_size
         return lambda: lcdm(x["logits"], x["codebook"], chunk_size=int(case[9:]), block_k=a.block_k)
-    if case == "proxy dense": return lambda: lcdm(_dense_proxy_logits(x["z"], x["codebook"], T_PROXY), x["codebook"],
+    if case == "proxy dense": return lambda: lcdm(proxy_logits(x["z"], x["codebook"], T_PROXY), x["codebook"],
                                                   chunk_size=a.chunk_size, block_k=a.block_k)
     method = case.split()[-1]  # "fused chunked" / "fused sdpa"
     return lambda: lcdm_from_latents(x["z"], x["codebook"], T_PROXY, chunk_size=a.latent_chunk, method=method)
@@ -121,7 +127,8 @@ def main():
     for name, ref, new in (("streamed", "dense", "streamed"), ("fused chunked", "proxy dense", "fused chunked"),
                            ("fused sdpa", "proxy dense", "fused sdpa")):
         print(f"peak extra memory {name}: {mem[new]['extra_mb']:.1f} MB vs {mem[ref]['extra_mb']:.1f} MB "
-              f"({mem[ref]['extra_mb'] / max(mem[new]['extra_mb'], 1e-3):.0f}x less; one (B,N,K) tensor = {full_mb:.0f} MB)")
+              f"({mem[ref]['extra_mb'] / max(mem[new]['extra_mb'], 1e-3):.0f}x less; "
+              f"one (B,N,K) tensor = {full_mb:.0f} MB)")
     s = [mem[c]["extra_mb"] for c in ("streamed@16", "streamed", "streamed@256")]
     buf = [2 * cs * min(a.block_k, a.K) * 4 / 2**20 for cs in (16, a.chunk_size, 256)]
     print(f"streamed peak extra memory at chunk_size 16/{a.chunk_size}/256: {s[0]:.1f}/{s[1]:.1f}/{s[2]:.1f} MB "
