@@ -246,7 +246,7 @@ class EMACodebook(nn.Module):
             self.embed[dead], self.embed_avg[dead], self.cluster_size[dead] = new, new, 1.
         return nd
 
-# %% ../nbs/01_tokenizers.ipynb #d3bcf41d
+# %% ../nbs/01_tokenizers.ipynb #c4f937ef
 def save_folder(model:nn.Module, # a model with a dataclass `config`
                 path:str|Path) -> Path: # the folder to write
     "Write `model.config` as `config.json` and the weights as `model.safetensors` into the folder `path`."
