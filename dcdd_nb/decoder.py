@@ -303,6 +303,7 @@ class DCDDPipeline:
         proxy_temperature:float|None=None, # T0 for `latents` (None: the pipeline's `proxy_temperature`)
         top_k:int|None=None, # LCDM top-k truncation of `logits`
         calibration=None, # a `LogitCalibration` of the proxy logits of `latents`
+        tokens:Tensor|None=None, # (B,N) ids the VLM emitted with `logits`: the hard code and G(.) are theirs
     ) -> CodeDistribution:
         "The CodeDistribution of exactly one of `logits`, `distribution`, `latents`."
         given = [n for n, v in dict(logits=logits, distribution=distribution, latents=latents).items()
@@ -314,6 +315,7 @@ class DCDDPipeline:
                                 "proxy_temperature")
         if calibration is not None and latents is None: raise ValueError("calibration applies to latents only")
         if top_k is not None and logits is None: raise ValueError("top_k applies to logits only")
+        if tokens is not None and logits is None: raise ValueError("tokens go with logits only")
         if distribution is not None: return distribution
         cb = self.tokenizer.codebook.detach()
         if latents is not None:
@@ -321,7 +323,7 @@ class DCDDPipeline:
                 raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w), got {tuple(latents.shape)}")
             return lcdm_from_latents(latents.to(cb.device), cb, t0, calibration=calibration)
         check_logits(logits, "logits", cb.shape[0], "the tokenizer's codebook has")
-        return lcdm(logits, cb.to(logits.device), temperature=tau, top_k=top_k)
+        return lcdm(logits, cb.to(logits.device), temperature=tau, top_k=top_k, tokens=tokens)
 
 # %% ../nbs/04_decoder.ipynb #a0ac5de7
 @patch
@@ -340,11 +342,12 @@ def __call__(self:DCDDPipeline,
     batch_size:int=16, # images sampled at once
     shift:float=1.0, # flow time shift
     tile:int|bool|None=None, # tiled sampling for images larger than the training size
+    tokens:Tensor|None=None, # (B,N) ids the VLM emitted with `logits` (None: their argmax)
 ) -> DCDDOutput:
     "Decode logits, a distribution or latents into images."
     self.decoder.eval()
     dist = self.distribution(logits, distribution, latents, logit_temperature, proxy_temperature, top_k,
-                             calibration)
+                             calibration, tokens)
     if latents is not None and grid is None: grid = tuple(latents.shape[-2:])
     cond_map, vq_image = decoder_condition(dist, self.decoder, self.tokenizer, grid)
     vq = lambda i: None if vq_image is None else vq_image[i:i + batch_size]

@@ -90,6 +90,24 @@ def check_logits(logits:Tensor, # (B,N,K) logits
         raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked code and is allowed)")
     return logits
 
+# %% ../nbs/02_lcdm.ipynb #0eb1460a
+_ID_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)  # what token ids may be
+
+def _check_tokens(tokens:Tensor|None, # (B,N) token ids, or None
+                  shape:tuple, # (B,N,K) of the logits they belong to
+                  name:str="tokens"):
+    "ValueErrors naming `name` unless `tokens` is None or (B,N) integer ids in [0, K)."
+    if tokens is None: return
+    B, N, K = shape
+    if not isinstance(tokens, Tensor) or tokens.dtype not in _ID_DTYPES:
+        got = getattr(tokens, "dtype", type(tokens))
+        raise ValueError(f"{name} must be an integer tensor of token ids, got {got}")
+    if tuple(tokens.shape) != (B, N):
+        raise ValueError(f"{name} must be (B,N)=({B}, {N}) to match the logits, got {tuple(tokens.shape)}")
+    if tokens.numel() and not (0 <= int(tokens.min()) and int(tokens.max()) < K):
+        lo, hi = int(tokens.min()), int(tokens.max())
+        raise ValueError(f"{name} must be ids in [0, {K}), got values in [{lo}, {hi}]")
+
 # %% ../nbs/02_lcdm.ipynb #48cdd67b
 def _centred(codebook:Tensor, dtype=torch.float32):
     "The codebook's mean mu (D,) and the centred codes c - mu (K,D)."
@@ -109,9 +127,10 @@ def lcdm_dense(logits:Tensor, # (B,N,K) logits in any float dtype
                codebook:Tensor, # (K,D) code vectors
                temperature:float=1.0, # tau in p = softmax(l / tau)
                top_k:int|None=None, # keep the k largest logits per token and renormalise; None = exact
+               tokens:Tensor|None=None, # (B,N) ids the VLM emitted: the hard code is theirs (None: the argmax)
               ) -> CodeDistribution:
     "Reference LCDM: plain softmax, matmul and topk over the full (B,N,K) tensor (fp32; fp64 for fp64 input)."
-    _check_inputs(logits, codebook, temperature, top_k)
+    _check_inputs(logits, codebook, temperature, top_k); _check_tokens(tokens, logits.shape)
     K, dt = logits.shape[-1], torch.promote_types(logits.dtype, torch.float32)
     x = _mask_top_k(logits.to(dt), top_k) / temperature  # (B,N,K)
     p, lp = x.softmax(-1), x.log_softmax(-1)             # (B,N,K) each
@@ -119,7 +138,7 @@ def lcdm_dense(logits:Tensor, # (B,N,K) logits in any float dtype
     mc = p @ cc                                          # (B,N,D) mean - mu
     pv = p.topk(min(2, K), -1).values                    # (B,N,2)
     p2 = pv[..., 1] if K > 1 else torch.zeros_like(pv[..., 0])
-    return CodeDistribution(mean=mc + mu, top1=codebook.to(dt)[x.argmax(-1)],
+    return CodeDistribution(mean=mc + mu, top1=codebook.to(dt)[x.argmax(-1) if tokens is None else tokens],
                             entropy=_norm_entropy(-torch.where(p > 0, p * lp, 0).sum(-1), K),
                             p1=pv[..., 0], margin=pv[..., 0] - p2,
                             dispersion=(p @ cc.pow(2).sum(-1) - mc.pow(2).sum(-1)).clamp_min(0))
@@ -228,9 +247,11 @@ def lcdm(logits:Tensor, # (B,N,K) logits in fp32, bf16 or fp16 (computed in fp32
          top_k:int|None=None, # keep the k largest logits per token and renormalise; None = exact
          chunk_size:int=64, # tokens per chunk
          block_k:int=4096, # codes per block of the online softmax; extra memory ~ 2*chunk_size*block_k floats
+         tokens:Tensor|None=None, # (B,N) ids the VLM emitted: the hard code is theirs (None: the argmax)
         ) -> CodeDistribution:
     "LCDM streamed over token chunks and code blocks (online softmax): nothing of size (B,N,K) is allocated."
     _check_inputs(logits, codebook, temperature, top_k); _check_positive(chunk_size=chunk_size, block_k=block_k)
+    _check_tokens(tokens, logits.shape)
     B, N, K = logits.shape; x = logits.reshape(B * N, K)    # (M,K), a view for contiguous logits
     mu, V = _codebook_values(codebook.to(logits.device))
     outs = _new_outputs(B * N, codebook.shape[1], logits.device)
@@ -239,7 +260,9 @@ def lcdm(logits:Tensor, # (B,N,K) logits in fp32, bf16 or fp16 (computed in fp32
         thr = None if top_k is None or top_k >= K else xc.kthvalue(K - top_k + 1, -1).values  # (T,)
         res = _finish(*_chunk_stats(xc, V, temperature, thr, block_k), mu, codebook.to(x.device), K)
         for o, r in zip(outs, res): o[i:i + len(r)] = r
-    return _as_result(outs, B, N)
+    out = _as_result(outs, B, N)
+    if tokens is not None: out.top1 = codebook.to(out.top1)[tokens.to(out.top1.device)]  # (B,N,D)
+    return out
 
 # %% ../nbs/02_lcdm.ipynb #0e8adb2c
 def _latent_scale(calibration, device) -> Tensor:

@@ -189,14 +189,16 @@ def stage_decoders(run:DemoRun) -> dict:
 
 # %% ../nbs/08c_stages.ipynb #d7350ff8
 def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, calibration:LogitCalibration|None=None):
-    "fn(condition, steps, generator) of a training run's EMA decoder: logits, or latents via `calibration`."
+    "fn(condition, steps, generator) of a training run's EMA decoder: logits with the emitted ids, or latents."
     from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
     pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema").eval(), tok,
                         proxy_temperature=run.cfg.proxy_temperature)
     def fn(cond, steps, generator):
         kw = dict(num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch)
-        if "logits" in cond:
-            return pipe(logits=cond["logits"], logit_temperature=run.cfg.logit_temperature, **kw).images
+        if "logits" in cond:  # the hard code and G(.) of the tokens the prior emitted, as row 1 decodes them
+            tokens = cond["ids"].flatten(1) if "ids" in cond else None
+            return pipe(logits=cond["logits"], tokens=tokens, logit_temperature=run.cfg.logit_temperature,
+                        **kw).images
         return pipe(latents=cond["latents"], calibration=calibration, **kw).images
     return fn
 
@@ -285,7 +287,9 @@ def decode_logits(run_dir:str|Path, # a demo run folder
     f = load_file(str(logits))
     if "logits" not in f: raise ValueError(f"logits file {logits} has no 'logits' tensor (keys: {sorted(f)})")
     fn = row_decoders(DemoRun(run_dir), [row])[row]
-    imgs = fn({"logits": f["logits"][:limit]}, steps, torch.Generator().manual_seed(seed))   # (B,C,H,W)
+    cond = {"logits": f["logits"][:limit]}
+    if "tokens" in f: cond["ids"] = f["tokens"][:limit]     # the ids the VLM emitted (generate's file has them)
+    imgs = fn(cond, steps, torch.Generator().manual_seed(seed))                              # (B,C,H,W)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, im in enumerate(imgs):
