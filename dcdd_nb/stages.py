@@ -20,10 +20,10 @@ from .demo import DemoRun, STAGES, settings_hash
 from .report import headline, stage_report
 
 # %% auto #0
-__all__ = ['STAGE_RUNNERS', 'run_images', 'stage_data', 'stage_tokenizer', 'load_run_tokenizer', 'stage_prior', 'stage_generate',
-           'load_generated', 'generation_conditions', 'calibration_data', 'diagnostics', 'stage_calibration',
-           'row_train_config', 'Interrupted', 'stage_decoders', 'decoder_fn', 'row_decoders', 'evaluate_run',
-           'stage_evaluation', 'decode_logits']
+__all__ = ['ARGMAX_CONTROL', 'STAGE_RUNNERS', 'run_images', 'stage_data', 'stage_tokenizer', 'load_run_tokenizer', 'stage_prior',
+           'stage_generate', 'load_generated', 'generation_conditions', 'calibration_data', 'diagnostics',
+           'stage_calibration', 'row_train_config', 'Interrupted', 'stage_decoders', 'decoder_fn', 'row_decoders',
+           'evaluate_run', 'stage_evaluation', 'decode_logits']
 
 # %% ../nbs/08c_stages.ipynb #abba8759
 def run_images(run:DemoRun, split:str) -> tuple: # images (N,1,R,R) in [-1,1], labels (N,)
@@ -222,6 +222,12 @@ def _progress(fn, name):
         b.update(len(out)); return out
     return wrapped
 
+ARGMAX_CONTROL = "VQ decoder (argmax ids, control)"  # generation: the VQ decoder on the argmax of the logits
+
+def _argmax_vq(tok):
+    "The control line: the VQ decoder on the argmax of the prior's logits, a grid the prior did not emit."
+    return (lambda cond, steps, generator: tok.decode_ids(cond["logits"].argmax(-1).view_as(cond["ids"])), (None,))
+
 def evaluate_run(run:DemoRun|str|Path, # a run (or its folder) whose tokenizer and generate stages are done
                  decoders:dict|None=None, # name -> fn(cond, steps, generator) or (fn, steps); None: rows 2-4
                  tasks:tuple=("reconstruction", "generation"), # which evaluations
@@ -230,7 +236,7 @@ def evaluate_run(run:DemoRun|str|Path, # a run (or its folder) whose tokenizer a
                  images:int|None=None, # reconstruct only the first `images` test images (None: all)
                  progress:bool=False, # a progress bar per decoder
                 ) -> dict: # task -> `dcdd_nb.evaluate.Evaluation` (its `table`, `samples`), row 1 first
-    "Evaluate decoders with the VQ decoder (row 1) on a run's test images and on its generated logits."
+    "Evaluate decoders with the VQ decoder (row 1) on a run's test images and on its generated grids."
     from dcdd_nb import evaluate as ev
     from dcdd_nb.metrics import load_classifier
     if isinstance(run, (str, Path)): run = DemoRun(run)
@@ -251,7 +257,8 @@ def evaluate_run(run:DemoRun|str|Path, # a run (or its folder) whose tokenizer a
         out["reconstruction"] = ev.evaluate_reconstruction(tok, rows, xt[:images], batch_size=c.eval_batch,
                                                            **kw)
     if "generation" in tasks:
-        out["generation"] = ev.evaluate_generation({ROWS["vq"].name: ev.vq_decoder(tok), **rows},
+        control = {ARGMAX_CONTROL: _argmax_vq(tok)}      # the grid's own effect, beside rows 1-4
+        out["generation"] = ev.evaluate_generation({ROWS["vq"].name: ev.vq_decoder(tok), **control, **rows},
                                                    generation_conditions(run), reference=xt, **kw)
     return out
 
