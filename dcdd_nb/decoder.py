@@ -7,7 +7,7 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
 # %% ../nbs/04_decoder.ipynb #bfdf1477
 from __future__ import annotations
-import json, math
+import json, math, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -323,6 +323,9 @@ class DCDDPipeline:
                 raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w), got {tuple(latents.shape)}")
             return lcdm_from_latents(latents.to(cb.device), cb, t0, calibration=calibration)
         check_logits(logits, "logits", cb.shape[0], "the tokenizer's codebook has")
+        if tokens is None:
+            warnings.warn("logits without tokens: the hard code and G(.) are the argmax of the logits, not the token "
+                          "a sampling VLM emitted; pass tokens= (the ids it emitted)", stacklevel=2)
         return lcdm(logits, cb.to(logits.device), temperature=tau, top_k=top_k, tokens=tokens)
 
 # %% ../nbs/04_decoder.ipynb #a0ac5de7
