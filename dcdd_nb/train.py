@@ -6,14 +6,13 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #73aaffc7
 from __future__ import annotations
-import csv, hashlib, json, os, shutil, signal, time, warnings
+import csv, hashlib, json, signal, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
 from torch import Tensor
 import yaml
-from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from accelerate import Accelerator
 from diffusers.training_utils import EMAModel
@@ -25,11 +24,11 @@ from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBa
 from .adapters import load_tokenizer
 from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_loss, sample
 from .calibration import load_calibration
+from .checkpoints import save_checkpoint, checkpoint_ok, latest_checkpoint, load_checkpoint
 
 # %% auto #0
 __all__ = ['TRAINABLE', 'TrainConfig', 'config_from_dict', 'load_config', 'save_config', 'precompute_conditions',
-           'step_generator', 'save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint',
-           'build_decoder', 'RunLog', 'Trainer', 'train']
+           'step_generator', 'build_decoder', 'RunLog', 'Trainer', 'train']
 
 # %% ../nbs/05_train.ipynb #85dad762
 TRAINABLE = tuple(k for k, r in ROWS.items() if r.decoder is not None)  # rows with a decoder to train
@@ -140,55 +139,6 @@ def precompute_conditions(z:Tensor, # (N,D,h,w) latents of the whole data set
 def step_generator(seed:int, micro_step:int, rank:int=0, device="cpu") -> torch.Generator:
     "The generator for the noise of one micro-batch on one process."
     return torch.Generator(device).manual_seed((seed * 1_000_003 + micro_step) * 257 + rank)
-
-# %% ../nbs/05_train.ipynb #dd5a6d00
-def _sha256(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
-
-def save_checkpoint(folder:Path, step:int, model, ema:EMAModel, optimizer, scheduler,
-                    counters:dict, # bad-step counts, saved with the step
-                    keep:int) -> Path: # how many checkpoints to keep
-    "Write checkpoint `step` atomically into `folder` and keep only the `keep` newest."
-    # Not accelerate's save_state: it writes in place without checksums, so a crash mid-save leaves a checkpoint
-    # that load_state would read; a folder renamed when complete, with a sha256 manifest, cannot be half written.
-    folder.mkdir(parents=True, exist_ok=True)
-    final, tmp = folder / f"step-{step:06d}", folder / f".tmp-step-{step:06d}"
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-              str(tmp / "model.safetensors"))
-    torch.save({"ema": ema.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-               tmp / "state.pt")
-    (tmp / "counters.json").write_text(json.dumps({"step": step, **counters}))
-    (tmp / "manifest.json").write_text(json.dumps({f.name: _sha256(f) for f in sorted(tmp.iterdir())}))
-    if final.exists(): shutil.rmtree(final)
-    os.replace(tmp, final)
-    for old in sorted(folder.glob("step-*"))[:-keep]: shutil.rmtree(old)
-    return final
-
-def checkpoint_ok(ckpt:Path) -> str|None:
-    "None if the checkpoint is complete and intact, else what is wrong."
-    m = ckpt / "manifest.json"
-    if not m.is_file(): return "manifest.json is missing"
-    for name, sha in json.loads(m.read_text()).items():
-        if not (ckpt / name).is_file(): return f"{name} is missing"
-        if _sha256(ckpt / name) != sha: return f"{name} does not match its sha256"
-    return None
-
-# %% ../nbs/05_train.ipynb #1ec8725d
-def latest_checkpoint(folder:Path) -> Path|None:
-    "The newest intact checkpoint under `folder`; corrupted newer ones are reported and skipped."
-    for ckpt in sorted(Path(folder).glob("step-*"), reverse=True):
-        problem = checkpoint_ok(ckpt)
-        if problem is None: return ckpt
-        warnings.warn(f"checkpoint {ckpt.name} is corrupted ({problem}); trying the one before it")
-    return None
-
-def load_checkpoint(ckpt:Path, model, ema:EMAModel, optimizer, scheduler) -> dict:
-    "Restore a checkpoint into the given objects; returns its counters."
-    model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
-    st = torch.load(ckpt / "state.pt", weights_only=True)
-    ema.load_state_dict(st["ema"]); optimizer.load_state_dict(st["optimizer"])
-    scheduler.load_state_dict(st["scheduler"])
-    return json.loads((ckpt / "counters.json").read_text())
 
 # %% ../nbs/05_train.ipynb #d37e453a
 def build_decoder(cfg:TrainConfig, tokenizer) -> DCDDecoder:
