@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Decode time per image: DCDDPipeline (LCDM + G(top1) + N sampler steps) vs the VQ decoder alone.
+"""Decode time per image: DCDDPipeline (LCDM + G(token) + N sampler steps) vs the VQ decoder alone.
 
     python benchmarks/decode.py                          # demo-size config on the CPU
     python benchmarks/decode.py --device cuda            # 256px Janus-scale config on a GPU
     python benchmarks/decode.py --config demo --steps 1,2,4,8 --repeats 7 --threads 1
     python benchmarks/decode.py --steps 1,2 --repeats 1  # smoke run, seconds
 
-The decoder is rows 3-4's (`ROWS["lcdm"]`: all LCDM fields and the G(top1) image). Weights are random (time does
+The decoder is rows 3-4's (`ROWS["lcdm"]`: all LCDM fields and the G(token) image). Weights are random (time does
 not depend on them). Every round times every variant once, in turn, so
 that a change in machine load hits all of them alike; the figures are medians over rounds, and the
 ratio column divides by the VQ decoder's median from the same run.

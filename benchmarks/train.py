@@ -6,9 +6,9 @@ Usage:  .venv/bin/python benchmarks/train.py [--steps 12] [--warmup 3] [--batch-
 
 Each case runs in a fresh process (so peak RSS is its own) and trains the same decoder for `warmup + steps`
 steps; throughput is batch_size / median(step_seconds) over the steps after warm-up, from metrics.csv. The decoder
-is rows 3-4's (`TrainConfig.variant="lcdm"`: all LCDM fields and the G(top1) image), uncalibrated.
+is rows 3-4's (`TrainConfig.variant="lcdm"`: all LCDM fields and the G(token) image), uncalibrated.
 Cases: encoding every step (`uncached`, the reference), cached latents (the default: the encoder runs
-once per image), and cached conditions (LCDM maps and G(top1) computed once too; needs no augmentation). The demo
+once per image), and cached conditions (LCDM maps and G(token) computed once too; needs no augmentation). The demo
 preset is the CPU demo's size (32px Fashion-MNIST, TinyVQ f=4 K=512 D=8, decoder channels (32,64,64));
 the janus preset is a 256px, K=16384, D=8, f=16 stand-in for the GPU (random tokenizer weights: the speed
 of a step does not depend on them).

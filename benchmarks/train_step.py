@@ -4,7 +4,7 @@ Usage:  .venv/bin/python benchmarks/train_step.py [--batch-size 64] [--steps 6] 
         .venv/bin/python benchmarks/train_step.py --batch-size 8 --steps 1   # smoke run
 
 One flow-matching training step (forward, backward, AdamW) of the demo-size decoder of rows 3-4 (32px,
-`ROWS["lcdm"]`: all LCDM fields and the G(top1) image, block channels (32,64,64), 22 input channels), random data.
+`ROWS["lcdm"]`: all LCDM fields and the G(token) image, block channels (32,64,64), 22 input channels), random data.
 Variants: the default (fp32, oneDNN convs), channels_last memory format, torch's native convolutions (oneDNN
 off), bf16 autocast, and with --compile torch.compile (its compile time printed separately). Median step time
 after one warm-up; ratios against the default measured in the same run.
@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--compile", action="store_true")
     a = ap.parse_args(); B = a.batch_size
     torch.manual_seed(0)
-    row = ROWS["lcdm"].decoder  # rows 3-4's decoder: all LCDM fields and the G(top1) image
+    row = ROWS["lcdm"].decoder  # rows 3-4's decoder: all LCDM fields and the G(token) image
     new = lambda: DCDDecoder(sample_size=32, code_dim=8, downsample=4, **row)
     x = torch.randn(B, 1, 32, 32)                                   # images
     cm = torch.randn(B, map_channels(row["fields"], 8), 8, 8)        # LCDM map (B,Cm,h,w)

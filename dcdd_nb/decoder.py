@@ -29,17 +29,18 @@ __all__ = ['RETIRED_CONFIG', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'Ablatio
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
 RETIRED_CONFIG = {"prediction_type": "flow", "vq_codes": "top1"}  # keys of older configs -> the value kept
+_RENAMED = {"top1": "token"}  # field names of older configs -> today's
 
 class DCDDecoder(ModelMixin, ConfigMixin):
-    "Pixel-space UNet predicting the flow velocity of a noisy image given the LCDM map (and `G(top1)`)."
+    "Pixel-space UNet predicting the flow velocity of a noisy image given the LCDM map (and `G(token)`)."
     @register_to_config
     def __init__(self,
         sample_size:int=32, # image side H=W the decoder is trained at
         in_channels:int=1, # image channels C
         code_dim:int=8, # code dimension D of the tokenizer's codebook
         downsample:int=4, # tokenizer downsampling f: image side / map side
-        fields:tuple=FIELDS, # LCDM fields in the map (("top1",) is the "Diff. Dec." baseline)
-        use_vq_image:bool=True, # also condition on G(top1), the frozen VQ decoder's image of the hard codes
+        fields:tuple=FIELDS, # LCDM fields in the map (("token",) is the "Diff. Dec." baseline)
+        use_vq_image:bool=True, # also condition on G(token), the frozen VQ decoder's image of the hard codes
         block_out_channels:tuple=(32, 64, 64), # UNet channels per resolution
         layers_per_block:int=1, # resnet blocks per UNet level
         attention:bool=False, # self-attention at the lowest resolution and in the mid block
@@ -65,6 +66,8 @@ class DCDDecoder(ModelMixin, ConfigMixin):
     def from_config(cls, config, **kwargs):
         "diffusers' `from_config`: an older config loads unless it names a retired option (`RETIRED_CONFIG`)."
         config = dict(config)
+        if "fields" in config:  # the hard-code field was called "top1" before it followed the emitted token
+            config["fields"] = [_RENAMED.get(f, f) for f in config["fields"]]
         for k, kept in RETIRED_CONFIG.items():
             if (v := config.pop(k, kept)) != kept:
                 raise ValueError(f"this decoder was saved with {k}={v!r}, a retired option (only {kept!r})")
@@ -93,9 +96,9 @@ def forward(self:DCDDecoder,
     noisy:Tensor, # (B,C,H,W) noisy image x_t
     t:Tensor, # (B,) flow time in [0,1] (a number is broadcast)
     cond_map:Tensor, # (B,Cm,h,w) LCDM map with Cm = map_channels(fields, code_dim), h = H/downsample
-    vq_image:Tensor|None=None, # (B,C,H,W) G(top1), required when use_vq_image
+    vq_image:Tensor|None=None, # (B,C,H,W) G(token), required when use_vq_image
 ) -> Tensor: # (B,C,H,W) predicted velocity noise - x0
-    "The flow velocity at `noisy` and time `t` given the LCDM map (and `G(top1)`)."
+    "The flow velocity at `noisy` and time `t` given the LCDM map (and `G(token)`)."
     _check_inputs(self, noisy, cond_map, vq_image)
     up = F.interpolate(cond_map.to(noisy.dtype), size=noisy.shape[-2:], mode=self.config.map_upsample)
     vq = [vq_image.to(noisy.dtype)] if self.config.use_vq_image else []
@@ -113,7 +116,7 @@ class AblationRow:
     calibrated:bool     # trained on calibrated proxy logits
 
 ROWS = {"vq": AblationRow(1, "VQ decoder", None, False),
-        "top1": AblationRow(2, "Diff. Dec. (top1)", dict(fields=("top1",), use_vq_image=True), False),
+        "token": AblationRow(2, "Diff. Dec. (token)", dict(fields=("token",), use_vq_image=True), False),
         "lcdm": AblationRow(3, "DCDD + LCDM", dict(fields=FIELDS, use_vq_image=True), False),
         "lcdm-lc": AblationRow(4, "DCDD + LCDM + LC", dict(fields=FIELDS, use_vq_image=True), True)}
 
@@ -122,7 +125,7 @@ def decoder_loss(
     decoder:DCDDecoder,
     x0:Tensor, # (B,C,H,W) clean images in [-1,1]
     cond_map:Tensor, # (B,Cm,h,w) LCDM map
-    vq_image:Tensor|None=None, # (B,C,H,W) G(top1) when the decoder uses it
+    vq_image:Tensor|None=None, # (B,C,H,W) G(token) when the decoder uses it
     generator:torch.Generator|None=None, # seeds the noise and the times
 ) -> Tensor: # scalar MSE between predicted and true velocity, in fp32
     "Rectified-flow loss: x_t = (1-t) x0 + t noise with t ~ U(0,1), target v = noise - x0."
@@ -188,7 +191,7 @@ def euler_flow_sample(
 def sample(
     decoder:DCDDecoder,
     cond_map:Tensor, # (B,Cm,h,w) LCDM map
-    vq_image:Tensor|None=None, # (B,C,H,W) G(top1) when the decoder uses it
+    vq_image:Tensor|None=None, # (B,C,H,W) G(token) when the decoder uses it
     num_inference_steps:int=8, # Euler steps
     generator:torch.Generator|None=None, # seeds the start noise: same generator state, same images
     shift:float=1.0, # flow time shift (see `flow_times`)
@@ -223,7 +226,7 @@ def decoder_condition(
     tokenizer=None, # frozen tokenizer with codebook and decode_codes; needed when decoder.config.use_vq_image
     grid:tuple[int,int]|None=None, # token grid (h, w); default from the decoder or a square
 ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
-    "The decoder's conditioning: the LCDM map in its fields and, if it uses it, G(top1)."
+    "The decoder's conditioning: the LCDM map in its fields and, if it uses it, G(token)."
     B, N, D = dist.mean.shape
     if D != decoder.config.code_dim:
         raise ValueError(f"the distribution's codes have D={D} but the decoder expects "
@@ -234,7 +237,7 @@ def decoder_condition(
     if tokenizer is None:
         raise ValueError("tokenizer is required: the decoder has use_vq_image=True (it needs G of the codes)")
     cb = tokenizer.codebook
-    codes = dist.top1.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)  # (B,D,h,w), row-major
+    codes = dist.token.transpose(1, 2).reshape(B, D, h, w).to(cb.device, cb.dtype)  # (B,D,h,w), row-major
     return cond_map, tokenizer.decode_codes(codes)
 
 # %% ../nbs/04_decoder.ipynb #proxy-cond

@@ -16,8 +16,8 @@ from torch import Tensor
 __all__ = ['FIELDS', 'map_channels', 'CodeDistribution', 'check_logits', 'lcdm_dense', 'lcdm', 'lcdm_from_latents']
 
 # %% ../nbs/02_lcdm.ipynb #71f0e016
-FIELDS = ("mean", "top1", "entropy", "p1", "margin", "dispersion")  # the conditioning map's channel order
-_VECTOR_FIELDS = ("mean", "top1")  # D channels each; every other field has one
+FIELDS = ("mean", "token", "entropy", "p1", "margin", "dispersion")  # the conditioning map's channel order
+_VECTOR_FIELDS = ("mean", "token")  # D channels each; every other field has one
 
 def _check_fields(fields) -> tuple:
     "`fields` as a tuple in `FIELDS` order; ValueError naming `fields` for unknown names or none."
@@ -26,10 +26,10 @@ def _check_fields(fields) -> tuple:
     if bad or not fields: raise ValueError(f"fields must be a non-empty subset of {FIELDS}, got {fields!r}")
     return tuple(f for f in FIELDS if f in fields)
 
-def map_channels(fields, # names from `FIELDS`, e.g. ("top1",), ("mean", "top1") or FIELDS
+def map_channels(fields, # names from `FIELDS`, e.g. ("token",), ("mean", "token") or FIELDS
                  code_dim:int, # D, the codebook's dimension
                 ) -> int:
-    "Channels of the conditioning map for `fields`: D for `mean` and `top1`, 1 for each uncertainty field."
+    "Channels of the conditioning map for `fields`: D for `mean` and `token`, 1 for each uncertainty field."
     return sum(code_dim if f in _VECTOR_FIELDS else 1 for f in _check_fields(fields))
 
 # %% ../nbs/02_lcdm.ipynb #acab5b77
@@ -37,7 +37,7 @@ def map_channels(fields, # names from `FIELDS`, e.g. ("top1",), ("mean", "top1")
 class CodeDistribution:
     "LCDM of a batch of token rows: distribution-weighted code, hard code and uncertainty features."
     mean: Tensor        # (B,N,D) sum_k p_k c_k, the distribution-weighted code
-    top1: Tensor        # (B,N,D) c_argmax, the code of the most likely token (first index on ties)
+    token: Tensor       # (B,N,D) the code of the emitted token (`tokens=`), else of the argmax (first index on ties)
     entropy: Tensor     # (B,N) -sum_k p_k log p_k / log K, in [0,1] (0 when K = 1)
     p1: Tensor          # (B,N) largest probability
     margin: Tensor      # (B,N) p1 - p2, the gap to the second largest probability
@@ -138,7 +138,7 @@ def lcdm_dense(logits:Tensor, # (B,N,K) logits in any float dtype
     mc = p @ cc                                          # (B,N,D) mean - mu
     pv = p.topk(min(2, K), -1).values                    # (B,N,2)
     p2 = pv[..., 1] if K > 1 else torch.zeros_like(pv[..., 0])
-    return CodeDistribution(mean=mc + mu, top1=codebook.to(dt)[x.argmax(-1) if tokens is None else tokens],
+    return CodeDistribution(mean=mc + mu, token=codebook.to(dt)[x.argmax(-1) if tokens is None else tokens],
                             entropy=_norm_entropy(-torch.where(p > 0, p * lp, 0).sum(-1), K),
                             p1=pv[..., 0], margin=pv[..., 0] - p2,
                             dispersion=(p @ cc.pow(2).sum(-1) - mc.pow(2).sum(-1)).clamp_min(0))
@@ -261,7 +261,7 @@ def lcdm(logits:Tensor, # (B,N,K) logits in fp32, bf16 or fp16 (computed in fp32
         res = _finish(*_chunk_stats(xc, V, temperature, thr, block_k), mu, codebook.to(x.device), K)
         for o, r in zip(outs, res): o[i:i + len(r)] = r
     out = _as_result(outs, B, N)
-    if tokens is not None: out.top1 = codebook.to(out.top1)[tokens.to(out.top1.device)]  # (B,N,D)
+    if tokens is not None: out.token = codebook.to(out.token)[tokens.to(out.token.device)]  # (B,N,D)
     return out
 
 # %% ../nbs/02_lcdm.ipynb #0e8adb2c

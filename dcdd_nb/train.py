@@ -67,11 +67,11 @@ class TrainConfig:
     calibration:str|None=rule(None, check=_calibration_rule) # a saved LogitCalibration (calibrated rows only)
     cache_latents:bool=True # encode the data once into sharded latent files (else encode every step)
     cache_conditions:bool=rule(False, check=lambda c, v: "needs cache_latents=True" if v and not c.cache_latents
-                               else None) # also compute every LCDM map and G(top1) once (memory: N maps, N images)
+                               else None) # also compute every LCDM map and G(token) once (memory: N maps, N images)
     cache_dir:str|None=None # where the latent shards go (default: <run_dir>/latents); share it between runs
     shard_size:int=rule(4096, min=1) # images per latent shard
     # decoder
-    variant:str=rule("lcdm", choices=TRAINABLE) # a `dcdd_nb.decoder.ROWS` key: "top1", "lcdm" or "lcdm-lc"
+    variant:str=rule("lcdm", choices=TRAINABLE) # a `dcdd_nb.decoder.ROWS` key: "token", "lcdm" or "lcdm-lc"
     decoder:dict=rule(factory=dict) # further DCDDecoder config overrides (block_out_channels, ...)
     # optimisation
     steps:int=rule(400, min=1) # optimizer steps
