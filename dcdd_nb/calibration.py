@@ -15,21 +15,28 @@ import matplotlib
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from torch import Tensor
-from .tokenizers import check_latents, proxy_logits
+from .tokenizers import check_codebook, check_latents, nearest_codes, proxy_logits
 from .lcdm import check_logits, lcdm_dense
 from .logit_stats import wasserstein_1d
 
 # %% auto #0
-__all__ = ['MIX_STATS', 'OBJECTIVES', 'LogitCalibration', 'context_mixture', 'load_calibration', 'mixture_stats', 'fit_mixture',
-           'fit_calibration', 'calibration_report', 'reliability', 'agreement_gap', 'plot_reliability',
-           'prior_teacher_forced_logits']
+__all__ = ['MIX_STATS', 'NOISE_STATS', 'OBJECTIVES', 'LogitCalibration', 'context_mixture', 'load_calibration', 'mixture_stats',
+           'fit_mixture', 'code_scale', 'fit_noise', 'fit_calibration', 'calibration_report', 'reliability',
+           'agreement_gap', 'plot_reliability', 'prior_teacher_forced_logits']
 
 # %% ../nbs/03_calibration.ipynb #49fb7174
+def _check_noise(noise, name:str="noise") -> float:
+    "`noise` as a float if it is a finite number >= 0, else a ValueError naming `name`."
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 (sigma, in code-spread units), got {noise!r}")
+    return float(noise)
+
 class LogitCalibration(nn.Module):
-    "Calibrated proxy logits `a * l`, a global scale a > 0; in train mode, the context mixture up to `mix`."
+    "Calibrated proxy logits `a * l`, a global scale a > 0, of latents perturbed by `noise`; the context mixture."
     def __init__(self,
                  scale:float|Tensor=1.0, # a > 0, one global scale (a number or a 0-d tensor)
                  mix:float=0.0, # in [0, 1): train mode mixes each token with another, weight ~ U(0, mix)
+                 noise:float=0.0, # sigma >= 0: `perturb` adds sigma * code_scale * N(0, I) to the latents
                 ):
         super().__init__()
         a = torch.as_tensor(scale, dtype=torch.float32).detach().clone()
@@ -37,14 +44,14 @@ class LogitCalibration(nn.Module):
             raise ValueError(f"scale must be a number > 0 and finite, got {scale!r}")
         if not 0 <= mix < 1: raise ValueError(f"mix must be in [0, 1), got {mix}")
         self.register_buffer("log_scale", a.log())  # ()
-        self.mix = float(mix)
+        self.mix, self.noise = float(mix), _check_noise(noise)
         self.info = {}  # what it was fitted on and the figures before/after (set by the fit)
 
     @property
     def scale(self) -> Tensor: return self.log_scale.exp()  # (), the value `lcdm_from_latents` reads
     @property
-    def augmented(self) -> bool: return bool(self.mix)  # does train mode change the logits?
-    def extra_repr(self) -> str: return f"scale={self.scale.item():.4g}, mix={self.mix}"
+    def augmented(self) -> bool: return bool(self.mix or self.noise)  # more than a scale: no fused LCDM alone
+    def extra_repr(self) -> str: return f"scale={self.scale.item():.4g}, mix={self.mix}, noise={self.noise}"
 
 # %% ../nbs/03_calibration.ipynb #54797f2d
 @patch
@@ -96,10 +103,10 @@ def _jsonable(x):
 
 @patch
 def save(self:LogitCalibration, path:str|Path) -> Path: # a folder to write
-    "Write `calibration.json`: the scale (and its exact logarithm), `mix` and `info`."
+    "Write `calibration.json`: the scale (and its exact logarithm), `mix`, `noise` and `info`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     meta = dict(format=_FORMAT, log_scale=self.log_scale.item(), scale=self.scale.item(), mix=self.mix,
-                info=_jsonable(self.info))
+                noise=self.noise, info=_jsonable(self.info))
     (path / "calibration.json").write_text(json.dumps(meta, indent=1) + "\n")
     return path
 
@@ -123,8 +130,8 @@ def load(cls:LogitCalibration,
     if meta.get("format") not in (_FORMAT, _OLD_FORMAT): raise ValueError(f"{file} is not a {_FORMAT} file")
     if removed := _removed_options(meta):
         raise ValueError(f"{file} uses {' and '.join(removed)}, which LogitCalibration no longer has "
-                         "(a global scale and mix only): refit it with fit_calibration")
-    cal = cls(mix=meta.get("mix", 0.0))
+                         "(a global scale, mix and noise only): refit it with fit_calibration")
+    cal = cls(mix=meta.get("mix", 0.0), noise=meta.get("noise", 0.0))
     cal.load_state_dict(dict(log_scale=torch.tensor(meta["log_scale"]))); cal.info = meta["info"]
     return cal.to(device).eval()
 
@@ -136,27 +143,53 @@ def load_calibration(path:str|Path|None, # a folder written by `LogitCalibration
 # %% ../nbs/03_calibration.ipynb #e5eda204
 MIX_STATS = ("entropy", "dispersion")  # what `fit_mixture` matches: entropy, dispersion / total code variance
 
+def _token_stats(l:Tensor, t:Tensor) -> dict: # (b,N,K) fp32 logits, (b,N) emitted ids
+    "Per token: the probability of the emitted token, and 1.0 where it is an argmax (else 0.0)."
+    lt = l.gather(-1, t[..., None])[..., 0]                                  # (b,N) the emitted token's logit
+    return dict(p_token=(lt - l.logsumexp(-1)).exp().flatten(),
+                token_is_argmax=(lt >= l.amax(-1)).float().flatten())
+
 def mixture_stats(logits:Tensor, # (B,N,K) logits
                   codebook:Tensor, # (K,D)
                   images_per_chunk:int=64, # extra memory about 4 * images_per_chunk * N * K floats
-                 ) -> dict: # name -> (B*N,) fp32 on the CPU, for each of MIX_STATS
-    "Per-token entropy and code dispersion (a fraction of the codebook's total variance) of `logits`."
+                  tokens:Tensor|None=None, # (B,N) the emitted ids: adds `p_token` and `token_is_argmax`
+                 ) -> dict: # name -> (B*N,) fp32 on the CPU, for each of MIX_STATS (and the tokens' two)
+    "Per-token entropy, code dispersion (a fraction of the codes' total variance); emitted tokens' p and argmax."
     cb = codebook.float().to(logits.device)
-    total = (cb - cb.mean(0)).pow(2).sum(-1).mean()
-    parts = [lcdm_dense(logits[i:i + images_per_chunk].float(), cb)
-             for i in range(0, len(logits), images_per_chunk)]
-    return {"entropy": torch.cat([d.entropy.flatten() for d in parts]).cpu(),
-            "dispersion": torch.cat([(d.dispersion / total).flatten() for d in parts]).cpu()}
+    total, parts = (cb - cb.mean(0)).pow(2).sum(-1).mean(), []
+    for i in range(0, len(logits), images_per_chunk):
+        l = logits[i:i + images_per_chunk].float(); d = lcdm_dense(l, cb)
+        t = {} if tokens is None else _token_stats(l, tokens[i:i + images_per_chunk].to(l.device))
+        parts.append(dict(entropy=d.entropy.flatten(), dispersion=(d.dispersion / total).flatten(), **t))
+    return {k: torch.cat([p[k] for p in parts]).cpu() for k in parts[0]}
 
-def _proxy_stats(z:Tensor, codebook:Tensor, proxy_temperature:float, transform, images_per_chunk:int=16) -> dict:
-    "`mixture_stats` of `transform(proxy logits, image slice)` for latents `z`, a few images at a time."
-    parts = [mixture_stats(transform(proxy_logits(z[i:i + images_per_chunk], codebook, proxy_temperature),
-                                     slice(i, i + images_per_chunk)), codebook)
-             for i in range(0, len(z), images_per_chunk)]
-    return {s: torch.cat([p[s] for p in parts]) for s in MIX_STATS}
+def _proxy_stats(z:Tensor, codebook:Tensor, proxy_temperature:float, transform, images_per_chunk:int=16,
+                 tokens:Tensor|None=None) -> dict:
+    "`mixture_stats` of `transform(proxy logits, image slice)` for latents `z` (B,D,h,w), a few images at a time."
+    parts = [mixture_stats(transform(proxy_logits(z[s], codebook, proxy_temperature), s), codebook,
+                           tokens=None if tokens is None else tokens[s])
+             for s in (slice(i, i + images_per_chunk) for i in range(0, len(z), images_per_chunk))]
+    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
-def _mixture_loss(stats:dict, target:dict) -> float:
-    return sum(wasserstein_1d(stats[s], target[s]) for s in MIX_STATS)
+def _w1_loss(stats:dict, target:dict, names=MIX_STATS) -> float:
+    return sum(wasserstein_1d(stats[s], target[s]) for s in names)
+
+def _search_scale(loss, scale_range:tuple) -> tuple[float, float]: # -> (loss, scale)
+    "Minimise `loss(a)` on a geometric grid of 17 scales in `scale_range`, then on 11 finer ones around the best."
+    if not 0 < scale_range[0] < scale_range[1]: raise ValueError(f"scale_range must be (lo, hi), 0 < lo < hi, "
+                                                                 f"got {scale_range!r}")
+    lo, hi = math.log(scale_range[0]), math.log(scale_range[1]); step = (hi - lo) / 16
+    b = min((loss(a), a) for a in torch.linspace(lo, hi, 17).exp().tolist())
+    return min([b] + [(loss(a), a) for a in torch.linspace(math.log(b[1]) - step, math.log(b[1]) + step, 11)
+                      .exp().tolist()])
+
+def _fit_info(names, target:dict, before:dict, after:dict, **kw) -> dict:
+    "A fit's `info`: what it matched, `kw`, each stat's W1 before/after, and the mean stats (vlm, before, after)."
+    mean = lambda v: {s: v[s].mean().item() for s in v}
+    return dict(loss="W1:" + "+".join(names), **kw,
+                **{f"w1_{s}_{w}": wasserstein_1d(v[s], target[s])
+                   for w, v in (("before", before), ("after", after)) for s in names},
+                stats=dict(vlm=mean(target), before=mean(before), after=mean(after)))
 
 def _check_temperature(proxy_temperature):
     if not (isinstance(proxy_temperature, (int, float)) and proxy_temperature > 0):
@@ -186,47 +219,110 @@ def fit_mixture(latents:Tensor, # (B,D,h,w) latents of real images
     stats = lambda a, m: _proxy_stats(z, codebook, proxy_temperature, images_per_chunk=images_per_chunk,
                                       transform=lambda l, s: context_mixture(a * l, pair[s], u[s] * m) if m
                                                              else a * l)
-    loss = lambda a, m: _mixture_loss(stats(a, m), target)
-    t0, lo, hi = time.time(), math.log(scale_range[0]), math.log(scale_range[1])
-    coarse, step = torch.linspace(lo, hi, 17).exp().tolist(), (hi - lo) / 16
-    def best_scale(m):  # the coarse grid, then a finer one around its best point
-        b = min((loss(a, m), a) for a in coarse)
-        fine = torch.linspace(math.log(b[1]) - step, math.log(b[1]) + step, 11).exp().tolist()
-        return min([b] + [(loss(a, m), a) for a in fine])
-    _, a, m = min((*best_scale(m), m) for m in mixes)
-    before, after = stats(1.0, 0.0), stats(a, m)
+    t0 = time.time()
+    _, a, m = min((*_search_scale(lambda a: _w1_loss(stats(a, m), target), scale_range), m) for m in mixes)
     cal = LogitCalibration(mix=m).to(latents.device)
     cal.log_scale.fill_(math.log(a))
-    mean = lambda v: {s: v[s].mean().item() for s in MIX_STATS}
-    cal.info = dict(loss="W1:" + "+".join(MIX_STATS), mix=m, images=B, tokens=B * N,
-                    vlm_tokens=len(target["entropy"]),
-                    num_codes=K, proxy_temperature=proxy_temperature, seconds=round(time.time() - t0, 3),
-                    **{f"w1_{s}_{w}": wasserstein_1d(v[s], target[s])
-                       for w, v in (("before", before), ("after", after))
-                       for s in MIX_STATS},
-                    stats=dict(vlm=mean(target), before=mean(before), after=mean(after)), scale=cal.scale.item())
+    cal.info = _fit_info(MIX_STATS, target, stats(1.0, 0.0), stats(a, m), mix=m, images=B, tokens=B * N,
+                         vlm_tokens=len(target["entropy"]), num_codes=K, proxy_temperature=proxy_temperature,
+                         seconds=round(time.time() - t0, 3), scale=cal.scale.item())
+    return cal.eval()
+
+# %% ../nbs/03_calibration.ipynb #noise-perturb
+def code_scale(codebook:Tensor, # (K,D)
+              ) -> float: # s = sqrt(mean_k ||c_k - mean(c)||^2 / D)
+    "The codebook's RMS spread per dimension: the unit of the latent noise."
+    cb = check_codebook(codebook).float()
+    return (cb - cb.mean(0)).pow(2).sum(-1).mean().div(cb.shape[1]).sqrt().item()
+
+@patch
+def perturb(self:LogitCalibration,
+            z:Tensor, # (B,D,h,w) latents
+            codebook:Tensor, # (K,D): its spread is the noise's unit
+            generator:torch.Generator|None=None, # seeds the noise, on z's device
+           ) -> Tensor: # (B,D,h,w) in z's dtype: z + noise * code_scale * eps (`z` itself when noise = 0)
+    "The latents whose proxy logits condition the decoder: `z` plus Gaussian noise, in train and eval mode alike."
+    if not self.noise: return z
+    eps = torch.randn(check_latents(z, codebook).shape, generator=generator, device=z.device, dtype=z.dtype)
+    return z + (self.noise * code_scale(codebook)) * eps
+
+def _as_trained(cal:LogitCalibration, z:Tensor, codebook:Tensor, proxy_temperature:float,
+                generator:torch.Generator|None=None) -> Tensor: # (B,N,K) fp32
+    "Logits as a decoder is trained on them: proxy logits of the perturbed latents, scaled, then mixed."
+    l = proxy_logits(cal.perturb(z, codebook, generator), codebook, proxy_temperature)
+    return cal.augment(cal.calibrate(l), generator)
+
+# %% ../nbs/03_calibration.ipynb #noise-fit
+NOISE_STATS = MIX_STATS + ("p_token",)  # what `fit_noise` matches: also the probability of the emitted token
+
+def _check_emitted(tokens, logits:Tensor, name:str="generated_tokens"):
+    "A ValueError naming `name` unless `tokens` are (M,N) integer ids in [0,K) for the (M,N,K) `logits`."
+    (M, N, K), got = logits.shape, (getattr(tokens, "shape", type(tokens).__name__), getattr(tokens, "dtype", ""))
+    if not isinstance(tokens, Tensor) or tokens.is_floating_point() or tuple(tokens.shape) != (M, N):
+        raise ValueError(f"{name} must be (M,N)=({M}, {N}) integer ids, one per generated token, got {got}")
+    if tokens.numel() and not (0 <= tokens.min() and tokens.max() < K):
+        raise ValueError(f"{name} must be ids in [0, {K}), got [{tokens.min().item()}, {tokens.max().item()}]")
+
+def fit_noise(latents:Tensor, # (B,D,h,w) latents of real images
+              generated_logits:Tensor, # (M,N,K) logits the VLM produced while generating (a sample is enough)
+              generated_tokens:Tensor, # (M,N) the ids it emitted from them
+              codebook:Tensor, # (K,D)
+              proxy_temperature:float=1.0, # T0 of the proxy logits -||z - c||^2 / T0
+              noises=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5), # the grid of sigma, in units of `code_scale`
+              scale_range:tuple=(1 / 8, 8.0), # the scales searched (a geometric grid, refined around the best)
+              images:int=128, # fit on at most this many real and generated images (a seeded subset)
+              seed:int=0, # seeds the subsets and the one draw of the noise
+              images_per_chunk:int=16, # proxy logits this many images at a time: extra memory ~ 6*that*N*K floats
+             ) -> LogitCalibration: # in eval mode on the latents' device; `info` holds the figures before/after
+    "Fit the scale and the latent noise: entropy, dispersion and p(emitted token) of the proxy match the VLM's."
+    check_latents(latents, codebook, "latents"); K = codebook.shape[0]; _check_temperature(proxy_temperature)
+    _check_emitted(generated_tokens, check_logits(generated_logits, "generated_logits", K))
+    if not len(noises): raise ValueError("noises must be a non-empty grid of sigma values")
+    for s in noises: _check_noise(s, "each of noises")
+    g = torch.Generator().manual_seed(seed)
+    z = latents[torch.randperm(len(latents), generator=g)[:images]]                         # (B,D,h,w)
+    pick = torch.randperm(len(generated_logits), generator=g)[:images]
+    target = mixture_stats(generated_logits[pick], codebook, tokens=generated_tokens[pick])
+    ids = nearest_codes(z, codebook).flatten(1)         # (B,N) the encoder's tokens: "emitted" in training
+    eps = torch.randn(z.shape, generator=g).to(z) * code_scale(codebook)   # (B,D,h,w), one for every (a, sigma)
+    stats = lambda a, s: _proxy_stats(z + s * eps, codebook, proxy_temperature, lambda l, _: a * l,
+                                      images_per_chunk, tokens=ids)
+    t0 = time.time()
+    _, a, s = min((*_search_scale(lambda a: _w1_loss(stats(a, s), target, NOISE_STATS), scale_range), s)
+                  for s in noises)
+    cal = LogitCalibration(noise=s).to(latents.device); cal.log_scale.fill_(math.log(a))
+    cal.info = _fit_info(NOISE_STATS, target, stats(1.0, 0.0), stats(a, s), noise=s, images=len(z),
+                         tokens=ids.numel(), vlm_tokens=len(target["entropy"]), num_codes=K,
+                         proxy_temperature=proxy_temperature, seconds=round(time.time() - t0, 3),
+                         scale=cal.scale.item())
     return cal.eval()
 
 # %% ../nbs/03_calibration.ipynb #ef47c6bd
-OBJECTIVES = ("none", "mixture")  # no calibration, or `fit_mixture`
+OBJECTIVES = ("none", "mixture", "noise")  # no calibration, `fit_mixture` or `fit_noise`
 
 def fit_calibration(objective:str, # one of `OBJECTIVES`
                     latents:Tensor, # (B,D,h,w) latents of real images
                     codebook:Tensor, # (K,D) the tokenizer's codebook
                     proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
-                    generated_logits:Tensor|None=None, # (M,N,K) logits the VLM generated (for "mixture")
+                    generated_logits:Tensor|None=None, # (M,N,K) logits the VLM generated (for "mixture", "noise")
                     seed:int=0, # seeds the fit's subset and draws
-                    **kwargs, # passed to `fit_mixture`: mixes, scale_range, images, images_per_chunk
+                    generated_tokens:Tensor|None=None, # (M,N) emitted ids (for "noise"; "mixture" ignores them)
+                    **kwargs, # passed to the fit: mixes or noises, scale_range, images, images_per_chunk
                    ) -> LogitCalibration: # in eval mode; `info` holds `objective` and the fit's figures
-    "A `LogitCalibration` by name: the identity for 'none', `fit_mixture` for 'mixture'."
+    "A `LogitCalibration` by name: the identity for 'none', `fit_mixture` for 'mixture', `fit_noise` for 'noise'."
     if objective not in OBJECTIVES: raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     check_latents(latents, codebook, "latents"); _check_temperature(proxy_temperature)
     if objective == "none":
         if kwargs: raise ValueError(f"objective 'none' fits nothing: it takes no fit options, got {sorted(kwargs)}")
         cal = LogitCalibration().to(latents.device)
-    else:
-        if generated_logits is None: raise ValueError(f"objective {objective!r} needs generated_logits")
+    elif generated_logits is None: raise ValueError(f"objective {objective!r} needs generated_logits")
+    elif objective == "mixture":
         cal = fit_mixture(latents, generated_logits, codebook, proxy_temperature, seed=seed, **kwargs)
+    elif generated_tokens is None:
+        raise ValueError("objective 'noise' needs generated_tokens, the (M,N) ids emitted with generated_logits")
+    else:
+        cal = fit_noise(latents, generated_logits, generated_tokens, codebook, proxy_temperature,
+                        seed=seed, **kwargs)
     cal.info = dict(objective=objective, **cal.info)
     return cal.eval()
 
@@ -244,36 +340,45 @@ def calibration_report(calibration:LogitCalibration|None, # a calibration (None:
                        generated_logits:Tensor, # (M,N,K) logits the VLM produced while generating
                        teacher_forced_logits:Tensor|None=None, # (B,N,K) the VLM's logits on the latents' token ids
                        images:int=128, # report on at most this many real and generated images (a seeded subset)
-                       seed:int=0, # seeds the subsets and the mixture's draws
+                       seed:int=0, # seeds the subsets and the noise's and mixture's draws
                        images_per_chunk:int=16, # proxy logits this many images at a time
+                       generated_tokens:Tensor|None=None, # (M,N) the ids emitted: adds p_token and argmax rates
                       ) -> dict: # one row of a comparison table
-    "W1 of entropy and dispersion to generated logits before/after calibration (as trained); KL to teacher-forced."
+    "W1 to the generated logits per statistic, before/after calibration (as trained); KL to teacher-forced."
     cal = LogitCalibration().to(latents.device) if calibration is None else calibration
     B, _, h, w = check_latents(latents, codebook, "latents").shape; K = codebook.shape[0]
     _check_temperature(proxy_temperature)
     check_logits(generated_logits, "generated_logits", K)
+    if generated_tokens is not None: _check_emitted(generated_tokens, generated_logits)
     tf = teacher_forced_logits
     if tf is not None and tuple(check_logits(tf, "teacher_forced_logits", K).shape[:2]) != (B, h * w):
         raise ValueError(f"teacher_forced_logits must be (B,N,K) for the latents' {(B, h * w)} tokens, "
                          f"got {tuple(tf.shape)}")
     g = torch.Generator().manual_seed(seed + 1)
     idx, aug = torch.randperm(B, generator=g)[:images], torch.Generator(latents.device).manual_seed(seed)
-    target = mixture_stats(generated_logits[torch.randperm(len(generated_logits), generator=g)[:images]], codebook)
+    pick = torch.randperm(len(generated_logits), generator=g)[:images]
+    gt = None if generated_tokens is None else generated_tokens[pick]
+    target = mixture_stats(generated_logits[pick], codebook, tokens=gt)
     parts = []
     for i in range(0, len(idx), images_per_chunk):
-        l = proxy_logits(latents[idx[i:i + images_per_chunk]], codebook, proxy_temperature)   # (b,N,K)
-        trained = cal.augment(cal.calibrate(l), aug)                  # as the decoder sees it
+        z = latents[idx[i:i + images_per_chunk]]                                          # (b,D,h,w)
+        ids = None if gt is None else nearest_codes(z, codebook).flatten(1)   # (b,N) the encoder's tokens
+        l = proxy_logits(z, codebook, proxy_temperature)                      # (b,N,K)
+        trained = _as_trained(cal, z, codebook, proxy_temperature, aug)       # as the decoder sees it
         d = {f"{k}_{when}": v for when, x in (("before", l), ("after", trained))
-             for k, v in mixture_stats(x, codebook).items()}
+             for k, v in mixture_stats(x, codebook, tokens=ids).items()}
         if tf is not None:
             t = tf[idx[i:i + images_per_chunk]].to(l.device)
             d.update(kl_before=_kl(t, l).flatten().cpu(), kl_after=_kl(t, trained).flatten().cpu())
         parts.append(d)
     v = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    out = dict(objective=cal.info.get("objective", "none"), scale=cal.scale.item(), mix=cal.mix, images=len(idx),
-               tokens=len(v["entropy_before"]))
+    out = dict(objective=cal.info.get("objective", "none"), scale=cal.scale.item(), mix=cal.mix, noise=cal.noise,
+               images=len(idx), tokens=len(v["entropy_before"]))
     out.update({f"w1_{s}_{when}": wasserstein_1d(v[f"{s}_{when}"], target[s])
-                for when in ("before", "after") for s in MIX_STATS})
+                for when in ("before", "after") for s in (MIX_STATS if gt is None else NOISE_STATS)})
+    if gt is not None:
+        out.update({f"token_is_argmax_{w}": x.mean().item() for w, x in (("target", target["token_is_argmax"]),
+                    ("before", v["token_is_argmax_before"]), ("after", v["token_is_argmax_after"]))})
     if tf is not None: out.update(kl_before=v["kl_before"].mean().item(), kl_after=v["kl_after"].mean().item())
     return out
 
