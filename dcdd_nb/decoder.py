@@ -23,7 +23,7 @@ from .tokenizers import TinyVQ, proxy_logits
 from .data import to_uint8
 
 # %% auto #0
-__all__ = ['RETIRED_CONFIG', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'AblationRow', 'decoder_loss', 'flow_times',
+__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'AblationRow', 'decoder_loss', 'flow_times',
            'tile_starts', 'euler_flow_sample', 'sample', 'token_grid', 'decoder_condition', 'proxy_condition',
            'DCDDOutput', 'DCDDPipeline']
 
@@ -107,18 +107,28 @@ def forward(self:DCDDecoder,
     return self.unet(x, t * self.config.num_train_timesteps).sample
 
 # %% ../nbs/04_decoder.ipynb #ca45a418
+CONDITIONS = ("proxy", "mixture", "teacher", "noise")  # what a trainable row's decoder is trained on
+
 @dataclass(frozen=True)
 class AblationRow:
-    "One row of the ablation: its number and name in the tables, its decoder and its training data."
-    number:int          # 1..4, the row number in every table
-    name:str            # display name in tables
-    decoder:dict|None   # DCDDecoder config overrides (None: the VQ decoder itself, row 1)
-    calibrated:bool     # trained on calibrated proxy logits
+    "One row of the ablation: its number and name in the tables, its decoder and its training condition."
+    number:int             # the row number in every table
+    name:str               # display name in tables
+    decoder:dict|None      # DCDDecoder config overrides (None: the VQ decoder itself, row 1)
+    condition:str|None     # one of `CONDITIONS`: "proxy" logits, a calibration's name, or "teacher" (None: row 1)
 
-ROWS = {"vq": AblationRow(1, "VQ decoder", None, False),
-        "token": AblationRow(2, "Diff. Dec. (token)", dict(fields=("token",), use_vq_image=True), False),
-        "lcdm": AblationRow(3, "DCDD + LCDM", dict(fields=FIELDS, use_vq_image=True), False),
-        "lcdm-lc": AblationRow(4, "DCDD + LCDM + LC", dict(fields=FIELDS, use_vq_image=True), True)}
+    @property
+    def calibrated(self) -> bool:
+        "Trained on proxy logits through a `LogitCalibration` (fitted with the objective `condition`)."
+        return self.condition in ("mixture", "noise")
+
+_ALL = dict(fields=FIELDS, use_vq_image=True)
+ROWS = {"vq": AblationRow(1, "VQ decoder", None, None),
+        "token": AblationRow(2, "Diff. Dec. (token)", dict(fields=("token",), use_vq_image=True), "proxy"),
+        "lcdm": AblationRow(3, "DCDD + LCDM", _ALL, "proxy"),
+        "lcdm-lc": AblationRow(4, "DCDD + LCDM + LC", _ALL, "mixture"),
+        "lcdm-tf": AblationRow(5, "DCDD + LCDM, teacher-forced", _ALL, "teacher"),
+        "lcdm-lcn": AblationRow(6, "DCDD + LCDM + LC-noise", _ALL, "noise")}
 
 # %% ../nbs/04_decoder.ipynb #0bbd0c99
 def decoder_loss(
@@ -244,22 +254,25 @@ def decoder_condition(
 @torch.no_grad()
 def proxy_condition(
     z:Tensor, # (B,D,h,w) encoder latents
-    tokenizer, # the frozen tokenizer: codebook (K,D), decode_codes
+    tokenizer, # the frozen tokenizer: codebook (K,D), quantize, decode_codes
     decoder:DCDDecoder,
     proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
-    calibration=None, # a `LogitCalibration`; with `mix > 0` its context mixture is drawn from `generator`
-    generator:torch.Generator|None=None, # seeds that mixture, on z's device
+    calibration=None, # a `LogitCalibration`; its latent noise and context mixture are drawn from `generator`
+    generator:torch.Generator|None=None, # seeds that noise and mixture, on z's device
     images_per_chunk:int=16, # images whose dense (N,K) logits are built at once when mixing
 ) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
-    "The decoder's conditioning in training: LCDM of the (calibrated, mixed) proxy logits of `z`."
+    "The decoder's conditioning from latents: LCDM of the (perturbed, calibrated, mixed) proxy logits of `z`."
     cb, z = tokenizer.codebook.to(z.device), z.float()
+    noisy = calibration is not None and getattr(calibration, "noise", 0) > 0
+    zc = calibration.perturb(z, cb, generator) if noisy else z          # condition c: a perturbed latent
     if calibration is None or not calibration.mix > 0:
-        dist = lcdm_from_latents(z, cb, proxy_temperature, calibration)  # fused: no (B,N,K) tensor
+        dist = lcdm_from_latents(zc, cb, proxy_temperature, calibration)  # fused: no (B,N,K) tensor
     else:
         cal = lambda l: calibration.augment(calibration.calibrate(l), generator)
-        parts = [lcdm(cal(proxy_logits(zc, cb, proxy_temperature)), cb, chunk_size=1024)  # (b,N,K) at a time
-                 for zc in z.split(images_per_chunk)]
+        parts = [lcdm(cal(proxy_logits(c, cb, proxy_temperature)), cb, chunk_size=1024)  # (b,N,K) at a time
+                 for c in zc.split(images_per_chunk)]
         dist = CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
+    if noisy: dist.token = cb[tokenizer.quantize(z).flatten(1)]         # the hard code stays the encoder's token
     return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
 
 # %% ../nbs/04_decoder.ipynb #5e523ffd

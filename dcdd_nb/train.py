@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
+from safetensors.torch import save_file, load_file
 from torch import Tensor
 import yaml
 from tqdm.auto import tqdm
@@ -22,13 +23,14 @@ from fastcore.basics import patch
 from .config import rule, validate, coerce
 from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
 from .adapters import load_tokenizer
-from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_loss, sample
+from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_condition, decoder_loss, sample
+from .lcdm import FIELDS, CodeDistribution
 from .calibration import load_calibration
 from .checkpoints import save_checkpoint, checkpoint_ok, latest_checkpoint, load_checkpoint
 
 # %% auto #0
 __all__ = ['TRAINABLE', 'TrainConfig', 'config_from_dict', 'load_config', 'save_config', 'precompute_conditions',
-           'step_generator', 'build_decoder', 'RunLog', 'Trainer', 'train']
+           'save_distribution', 'load_distribution', 'step_generator', 'build_decoder', 'RunLog', 'Trainer', 'train']
 
 # %% ../nbs/05_train.ipynb #85dad762
 TRAINABLE = tuple(k for k, r in ROWS.items() if r.decoder is not None)  # rows with a decoder to train
@@ -39,6 +41,13 @@ def _calibration_rule(cfg, v) -> str|None:
     if row is None or bool(v) == row.calibrated: return None
     if v: return f"must be None for variant {cfg.variant!r}: that row trains on uncalibrated proxy logits"
     return f"must be a saved LogitCalibration for variant {cfg.variant!r}: that row trains on calibrated logits"
+
+def _teacher_rule(cfg, v) -> str|None:
+    "A teacher-forced row needs the teacher's distributions; every other row refuses them."
+    row = ROWS.get(cfg.variant)
+    if row is None or bool(v) == (row.condition == "teacher"): return None
+    if v: return f"must be None for variant {cfg.variant!r}: only a teacher-forced row trains on a VLM's logits"
+    return f"must be a file written by `save_distribution` for variant {cfg.variant!r} (a teacher-forced row)"
 
 def _streaming_rule(cfg, v) -> str|None:
     if v and (not cfg.dataset.startswith("hf:") or cfg.cache_latents):
@@ -65,13 +74,14 @@ class TrainConfig:
     tokenizer:str="" # a saved TinyVQ folder, "janus:<checkpoint>" or "diffusers:<folder>[::subfolder]"
     proxy_temperature:float=rule(0.05, gt=0) # T in -||z - c||^2 / T
     calibration:str|None=rule(None, check=_calibration_rule) # a saved LogitCalibration (calibrated rows only)
+    teacher:str|None=rule(None, check=_teacher_rule) # LCDM of a VLM's teacher-forced logits per image (row "lcdm-tf")
     cache_latents:bool=True # encode the data once into sharded latent files (else encode every step)
     cache_conditions:bool=rule(False, check=lambda c, v: "needs cache_latents=True" if v and not c.cache_latents
                                else None) # also compute every LCDM map and G(token) once (memory: N maps, N images)
     cache_dir:str|None=None # where the latent shards go (default: <run_dir>/latents); share it between runs
     shard_size:int=rule(4096, min=1) # images per latent shard
     # decoder
-    variant:str=rule("lcdm", choices=TRAINABLE) # a `dcdd_nb.decoder.ROWS` key: "token", "lcdm" or "lcdm-lc"
+    variant:str=rule("lcdm", choices=TRAINABLE) # a trainable `dcdd_nb.decoder.ROWS` key (`TRAINABLE`)
     decoder:dict=rule(factory=dict) # further DCDDecoder config overrides (block_out_channels, ...)
     # optimisation
     steps:int=rule(400, min=1) # optimizer steps
@@ -135,6 +145,25 @@ def precompute_conditions(z:Tensor, # (N,D,h,w) latents of the whole data set
     cms, vqs = zip(*parts)
     return torch.cat(cms), None if vqs[0] is None else torch.cat(vqs)
 
+# %% ../nbs/05_train.ipynb #35e22ee3
+def save_distribution(dist:CodeDistribution, # (M,N,...) fields, one row per training image in data order
+                      path:str|Path):
+    "Write a `CodeDistribution` (float16) to a safetensors file, e.g. a VLM's teacher-forced LCDM per image."
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: getattr(dist, k).detach().half().cpu().contiguous() for k in FIELDS}, str(path))
+
+def load_distribution(path:str|Path, # a file written by `save_distribution`
+                      n:int|None=None, # the images the run trains on: the file must hold at least these
+                      device="cpu") -> CodeDistribution: # float16 fields, the first `n` images
+    "The `CodeDistribution` of a `save_distribution` file, checked for its fields and size."
+    if not Path(path).is_file(): raise FileNotFoundError(f"teacher distribution file {path} not found")
+    f = load_file(str(path), device=str(device))
+    if missing := [k for k in FIELDS if k not in f]:
+        raise ValueError(f"{path} is not a CodeDistribution file: it lacks {missing}")
+    if n is not None and len(f["mean"]) < n:
+        raise ValueError(f"{path} holds {len(f['mean'])} images but the run trains on {n}")
+    return CodeDistribution(**{k: f[k][:n] for k in FIELDS})
+
 # %% ../nbs/05_train.ipynb #947b0bda
 def step_generator(seed:int, micro_step:int, rank:int=0, device="cpu") -> torch.Generator:
     "The generator for the noise of one micro-batch on one process."
@@ -168,9 +197,10 @@ def _conditioning(cfg:TrainConfig, tok, z, model, device):
     calib = load_calibration(cfg.calibration)
     if calib is not None: calib = calib.to(device)
     if not cfg.cache_conditions: return calib, None
-    if calib is not None and calib.mix:
-        raise ValueError(f"cache_conditions needs a calibration without the context mixture (mix=0); "
-                         f"{cfg.calibration} has mix={calib.mix}: it changes the conditioning every step")
+    if calib is not None and calib.augmented:
+        raise ValueError(f"cache_conditions needs a calibration without the context mixture or latent noise; "
+                         f"{cfg.calibration} has mix={calib.mix}, noise={calib.noise}: they change the conditioning "
+                         "every step")
     return calib, precompute_conditions(z, tok, model, cfg.proxy_temperature, calib)
 
 def _optimizer(cfg:TrainConfig, model):
@@ -235,6 +265,7 @@ class Trainer:
             save_config(cfg, self.run / "config.yaml")
         self.tok, self.data, self.z, model = _setup(cfg, acc)
         self.calib, self.conds = _conditioning(cfg, self.tok, self.z, model, acc.device)
+        self.teacher = None if cfg.teacher is None else load_distribution(cfg.teacher, len(self.data), acc.device)
         opt, self.sched, self.ema = _optimizer(cfg, model)
         ckpt = latest_checkpoint(self.run / "checkpoints")
         self.counters = ({"bad_steps": 0, "bad_streak": 0} if ckpt is None
@@ -256,12 +287,16 @@ class Trainer:
 # %% ../nbs/05_train.ipynb #tr-step
 @patch
 def batch(self:Trainer, m:int) -> tuple[Tensor, Tensor, Tensor|None]: # images, cond_map (B,Cm,h,w), vq_image
-    "Micro-batch `m`: images and their conditioning (cached, or from the latents through `proxy_condition`)."
+    "Micro-batch `m`: images and their conditioning (cached, the teacher's, or `proxy_condition` of the latents)."
     x, idx = self.batches.get(m)
     x = x.to(self.acc.device)
     if self.conds is not None:
         return x, self.conds[0][idx], None if self.conds[1] is None else self.conds[1][idx]
     with torch.no_grad(): z = self.tok.encode(x) if self.z is None else self.z[idx.to(self.z.device)]
+    if self.teacher is not None:                # the VLM's own distribution for these images' tokens (row 5)
+        d = CodeDistribution(**{k: getattr(self.teacher, k)[idx.to(self.acc.device)].float() for k in FIELDS})
+        d.token = self.tok.codebook[self.tok.quantize(z).flatten(1)]  # exact codes of the images' own tokens
+        return (x, *decoder_condition(d, self.model, self.tok, grid=tuple(z.shape[-2:])))
     g = step_generator(self.cfg.seed, m, 20_000 + self.acc.process_index, self.acc.device)
     return (x, *proxy_condition(z, self.tok, self.model, self.cfg.proxy_temperature, self.calib, g))
 
