@@ -1,5 +1,6 @@
-"""PSNR, SSIM, offline Frechet distances with bootstrap intervals, KID, the feature extractors they run on,
-a small Fashion-MNIST classifier, and LPIPS/FID where their weights exist.
+"""PSNR, SSIM, offline Frechet distances with bootstrap intervals (paired across decoders and seeds), KID,
+the feature extractors they run on, a small Fashion-MNIST classifier, and LPIPS/FID where their weights
+exist.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/metrics.html.md"""
 
@@ -8,9 +9,11 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/metrics.html.md"""
 # %% ../nbs/05a_metrics.ipynb #69aacef9
 from __future__ import annotations
 import json, math, os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,11 +21,11 @@ from safetensors.torch import save_file, safe_open
 from .data import default_data_root
 
 # %% auto #0
-__all__ = ['CLASSIFIER_FILE', 'psnr', 'gaussian_window', 'ssim', 'iter_batches', 'FeatureMoments',
+__all__ = ['PAIRED_FD_COLUMNS', 'CLASSIFIER_FILE', 'psnr', 'gaussian_window', 'ssim', 'iter_batches', 'FeatureMoments',
            'frechet_distance_from_moments', 'frechet_distance', 'fd_bootstrap', 'kernel_inception_distance',
-           'EfficientNetLite0Features', 'FashionClassifier', 'recalibrate_batchnorm', 'train_classifier',
-           'classifier_accuracy', 'save_classifier', 'load_classifier', 'extract_features', 'Unavailable',
-           'lpips_metric', 'fid_metric']
+           'paired_fd_bootstrap', 'split_half_fd', 'EfficientNetLite0Features', 'PCAProjection', 'FashionClassifier',
+           'recalibrate_batchnorm', 'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier',
+           'extract_features', 'Unavailable', 'lpips_metric', 'fid_metric']
 
 # %% ../nbs/05a_metrics.ipynb #7867081f
 def _check_pair(a:torch.Tensor, b:torch.Tensor, value_range:tuple[float, float]
@@ -134,6 +137,22 @@ def _check_features(fa:torch.Tensor, fb:torch.Tensor) -> tuple[torch.Tensor, tor
         raise ValueError(f"features need at least 2 rows each, got {fa.shape[0]} and {fb.shape[0]}")
     return fa, fb
 
+def _psd_sqrt(cov:torch.Tensor # (...,F,F) symmetric positive semi-definite
+             ) -> torch.Tensor: # (...,F,F) its symmetric square root
+    "Square root by a symmetric eigendecomposition, round-off negative eigenvalues clipped to 0."
+    w, v = torch.linalg.eigh((cov + cov.mT) / 2)
+    return (v * w.clamp(min=0).sqrt().unsqueeze(-2)) @ v.mT
+
+def _fd_given_root(mu_a:torch.Tensor, cov_a:torch.Tensor, # (...,F), (...,F,F) the first Gaussian
+                   root_a:torch.Tensor, # (...,F,F) S_a^(1/2), reused when many sets meet one reference
+                   mu_b:torch.Tensor, cov_b:torch.Tensor, # (...,F), (...,F,F) the second Gaussian
+                  ) -> torch.Tensor: # (...,) FD >= 0
+    "Batched FD: tr((S_a S_b)^(1/2)) is the sum of the roots of the eigenvalues of S_a^(1/2) S_b S_a^(1/2)."
+    m = root_a @ cov_b @ root_a
+    tr_root = torch.linalg.eigvalsh((m + m.mT) / 2).clamp(min=0).sqrt().sum(-1)
+    trace = lambda s: s.diagonal(dim1=-2, dim2=-1).sum(-1)
+    return ((mu_a - mu_b).pow(2).sum(-1) + trace(cov_a) + trace(cov_b) - 2 * tr_root).clamp(min=0)
+
 def frechet_distance_from_moments(mu_a:torch.Tensor, # (F,) mean of the first set
                                   cov_a:torch.Tensor, # (F,F) its covariance
                                   mu_b:torch.Tensor, # (F,) mean of the second set
@@ -141,12 +160,7 @@ def frechet_distance_from_moments(mu_a:torch.Tensor, # (F,) mean of the first se
                                  ) -> float:
     "FD between Gaussians (mu, cov), float64, by symmetric eigendecompositions."
     mu_a, cov_a, mu_b, cov_b = (t.double() for t in (mu_a, cov_a, mu_b, cov_b))
-    w, v = torch.linalg.eigh((cov_a + cov_a.T) / 2)
-    root_a = (v * w.clamp(min=0).sqrt()) @ v.T                       # S_a^(1/2)
-    m = root_a @ cov_b @ root_a
-    tr_root = torch.linalg.eigvalsh((m + m.T) / 2).clamp(min=0).sqrt().sum()
-    fd = (mu_a - mu_b).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * tr_root
-    return max(float(fd), 0.0)
+    return float(_fd_given_root(mu_a, cov_a, _psd_sqrt(cov_a), mu_b, cov_b))
 
 # %% ../nbs/05a_metrics.ipynb #ec9b6246
 def frechet_distance(features_a:torch.Tensor, # (N_a,F) features
@@ -164,6 +178,16 @@ def frechet_distance(features_a:torch.Tensor, # (N_a,F) features
     return max(float(fd), 0.0)
 
 # %% ../nbs/05a_metrics.ipynb #f9c12aa8
+def _percentile_interval(draws:torch.Tensor, # (B,) bootstrap draws of a statistic
+                         estimate:float, # the statistic on the full sample
+                         level:float, # coverage
+                        ) -> tuple[float, float, float]: # lo, hi, and the shift applied
+    "Percentile interval of `draws`, shifted by their median's excess over `estimate` (resampling's own bias)."
+    probs = torch.tensor([(1 - level) / 2, 0.5, (1 + level) / 2], dtype=torch.float64)
+    q = draws.double().quantile(probs)
+    shift = float(q[1]) - estimate
+    return float(q[0]) - shift, float(q[2]) - shift, shift
+
 def fd_bootstrap(features_a:torch.Tensor, # (N_a,F) features
                  features_b:torch.Tensor, # (N_b,F) features
                  n_boot:int=50, # bootstrap resamples
@@ -176,10 +200,8 @@ def fd_bootstrap(features_a:torch.Tensor, # (N_a,F) features
     boots = [frechet_distance(fa[torch.randint(len(fa), (len(fa),), generator=g)],
                               fb[torch.randint(len(fb), (len(fb),), generator=g)]) for _ in range(n_boot)]
     fd = frechet_distance(fa, fb)
-    probs = torch.tensor([(1 - level) / 2, 0.5, (1 + level) / 2], dtype=torch.float64)
-    q = torch.tensor(boots, dtype=torch.float64).quantile(probs)
-    shift = float(q[1]) - fd                                          # resampling's own bias, removed
-    return dict(fd=fd, fd_lo=max(float(q[0]) - shift, 0.0), fd_hi=float(q[2]) - shift, n_a=len(fa), n_b=len(fb))
+    lo, hi, _ = _percentile_interval(torch.tensor(boots, dtype=torch.float64), fd, level)
+    return dict(fd=fd, fd_lo=max(lo, 0.0), fd_hi=hi, n_a=len(fa), n_b=len(fb))
 
 # %% ../nbs/05a_metrics.ipynb #1124d67f
 def kernel_inception_distance(features_a:torch.Tensor, # (N_a,F) features
@@ -200,6 +222,148 @@ def kernel_inception_distance(features_a:torch.Tensor, # (N_a,F) features
         vals.append(float(off(k(x, x)) + off(k(y, y)) - 2 * k(x, y).mean()))
     v = torch.tensor(vals, dtype=torch.float64)
     return float(v.mean()), float(v.std()) if n_subsets > 1 else 0.0
+
+# %% ../nbs/05a_metrics.ipynb #4a02859b
+def _resampled_moments(x:torch.Tensor, # (N,F) float64 features
+                       counts:torch.Tensor, # (B,N) float64: how often each row is drawn; each row sums to N
+                      ) -> tuple[torch.Tensor, torch.Tensor]: # means (B,F), unbiased covariances (B,F,F)
+    "Moments of B resamples of `x` at once, as products of the counts with the rows and their outer products."
+    n, f = x.shape
+    x0 = x - x.mean(0)                                                # centred: the second moment keeps its digits
+    iu = torch.triu_indices(f, f)                                     # (2,P), P = F(F+1)/2
+    step = max(1, 2 ** 22 // iu.shape[1])                             # rows per block: outer products <= 32 MB
+    packed = sum(counts[:, i:i + step] @ (x0[i:i + step, iu[0]] * x0[i:i + step, iu[1]])
+                 for i in range(0, n, step))                          # (B,P)
+    m2 = counts.new_zeros(len(counts), f, f)
+    m2[:, iu[0], iu[1]] = packed; m2[:, iu[1], iu[0]] = packed
+    mu0 = counts @ x0 / n                                             # (B,F)
+    return mu0 + x.mean(0), (m2 - n * mu0[:, :, None] * mu0[:, None, :]) / (n - 1)
+
+# %% ../nbs/05a_metrics.ipynb #4a453e15
+def _draw_counts(n:int, m:int, # conditions, reference rows
+                 k:int, # resamples
+                 paired:bool, # True: the reference is resampled with the conditions' draws (M = N)
+                 g:torch.Generator) -> tuple[torch.Tensor, torch.Tensor]: # (k,N), (k,M) float64 counts
+    "How often each condition and each reference row is drawn in each of k resamples with replacement."
+    count = lambda size: torch.bincount(torch.randint(size, (size,), generator=g), minlength=size).double()
+    c, c_ref = [], []
+    for _ in range(k):                                                # one resample after the other
+        c.append(count(n)); c_ref.append(c[-1] if paired else count(m))
+    return torch.stack(c), torch.stack(c_ref)
+
+def _distinct_runs(runs:dict # name -> list of (N,F) tensors
+                  ) -> tuple[list, dict]: # the distinct tensors, name -> their positions in that list
+    "Each distinct run once: a run under two names gets bit-identical FDs, so their difference is exactly 0."
+    uniq, index = [], {}
+    for name, xs in runs.items():
+        index[name] = []
+        for x in xs:
+            j = next((j for j, u in enumerate(uniq) if torch.equal(u, x)), None)
+            if j is None: uniq.append(x); j = len(uniq) - 1
+            index[name].append(j)
+    return uniq, index
+
+def _bootstrap_fds(runs:list, # U distinct (N,F) float64 feature tensors, rows aligned to the same conditions
+                   reference:torch.Tensor, # (M,F) float64
+                   n_boot:int, seed:int, paired_reference:bool,
+                  ) -> torch.Tensor: # (n_boot,U) FD of every run in every resample
+    "FD of every run against the reference in `n_boot` resamples shared by all runs."
+    (n, f), m = runs[0].shape, len(reference)
+    g = torch.Generator().manual_seed(seed)
+    chunk = max(1, min(2 ** 23 // (f * f), 2 ** 24 // max(n, m)))  # resamples at a time: (chunk,F,F) <= 64 MB
+    out = []
+    for start in range(0, n_boot, chunk):
+        c, c_ref = _draw_counts(n, m, min(chunk, n_boot - start), paired_reference, g)
+        mu_r, cov_r = _resampled_moments(reference, c_ref)
+        root_r = _psd_sqrt(cov_r)                                     # once per resample, shared by all runs
+        out.append(torch.stack([_fd_given_root(mu_r, cov_r, root_r, *_resampled_moments(x, c)) for x in runs], 1))
+    return torch.cat(out)
+
+# %% ../nbs/05a_metrics.ipynb #4b043ec8
+@contextmanager
+def _single_thread():
+    "torch on one thread inside the block, the caller's setting restored after."
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    try: yield
+    finally: torch.set_num_threads(n)
+
+def _check_runs(runs:dict, reference:torch.Tensor, paired_reference:bool) -> tuple[dict, torch.Tensor]:
+    "Float64 CPU copies of `runs` (name -> list of (N,F)) and `reference` (M,F), with every size checked."
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs must be a non-empty dict of name -> list of (N,F) features, got {runs!r:.40}")
+    as64 = lambda t: torch.as_tensor(t).detach().double().cpu()
+    out = {k: [as64(x) for x in ([xs] if isinstance(xs, torch.Tensor) else xs)] for k, xs in runs.items()}
+    if empty := [k for k, xs in out.items() if not xs]:
+        raise ValueError(f"runs[{empty[0]!r}] must hold at least one (N,F) feature tensor, got none")
+    first = next(iter(out.values()))[0]
+    if first.ndim != 2 or len(first) < 2:
+        raise ValueError(f"runs must hold (N,F) features with N >= 2, got shape {tuple(first.shape)}")
+    for k, xs in out.items():
+        for i, x in enumerate(xs):
+            if x.shape != first.shape:
+                raise ValueError(f"runs[{k!r}][{i}] must be (N,F) = {tuple(first.shape)} like the first run "
+                                 f"(the same conditions, the same features), got {tuple(x.shape)}")
+    ref = as64(reference)
+    if ref.ndim != 2 or ref.shape[1] != first.shape[1] or len(ref) < 2:
+        raise ValueError(f"reference must be (M,F) features with M >= 2 and F={first.shape[1]} as in runs, "
+                         f"got shape {tuple(ref.shape)}")
+    if paired_reference and len(ref) != len(first):
+        raise ValueError(f"reference must have N={len(first)} rows (the originals of the runs' images) "
+                         f"when paired_reference=True, got M={len(ref)}")
+    return out, ref
+
+def _diff_row(name:str, base:str, fd:dict, draws:dict, level:float) -> dict:
+    "A (name, baseline) row: the difference of pooled FDs, its interval and the share of resamples it is < 0."
+    diff = fd[name] - fd[base]
+    lo, hi, shift = _percentile_interval(draws[name] - draws[base], diff, level)
+    p_better = float((draws[name] - draws[base] - shift < 0).double().mean())
+    return dict(decoder=name, baseline=base, fd=fd[name], fd_baseline=fd[base], diff=diff, diff_lo=lo, diff_hi=hi,
+                p_better=p_better)
+
+# %% ../nbs/05a_metrics.ipynb #2688794b
+PAIRED_FD_COLUMNS = ["decoder", "baseline", "fd", "fd_lo", "fd_hi", "fd_baseline", "diff", "diff_lo", "diff_hi",
+                     "p_better", "n_runs", "n_baseline_runs", "n_images", "n_reference", "n_boot"]
+
+def paired_fd_bootstrap(runs:dict, # name -> list of (N,F) features, one per run; row i of each is condition i
+                        reference:torch.Tensor, # (M,F) features of real images
+                        baselines:list[str], # names the others are compared with (e.g. rows 2 and 1)
+                        n_boot:int=1000, # resamples
+                        seed:int=0, # resampling seed
+                        paired_reference:bool=False, # True: reference row i is the original of condition i (M = N)
+                        level:float=0.95, # coverage of the intervals
+                       ) -> pd.DataFrame: # a row per name (baseline "") and per (name, baseline), PAIRED_FD_COLUMNS
+    "FD of each name pooled over its runs, and its difference to each baseline, with paired bootstrap intervals."
+    runs, ref = _check_runs(runs, reference, paired_reference)
+    baselines = [baselines] if isinstance(baselines, str) else list(baselines)
+    if bad := [b for b in baselines if b not in runs]:
+        raise ValueError(f"baselines must be names in runs {list(runs)}, got {bad}")
+    if n_boot < 1: raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    if not 0 < level < 1: raise ValueError(f"level must be in (0, 1), got {level}")
+    with _single_thread():                     # thousands of small problems: thread syncs cost more than they save
+        uniq, index = _distinct_runs(runs)
+        full = torch.tensor([frechet_distance(x, ref) for x in uniq], dtype=torch.float64)    # (U,) full sample
+        boot = _bootstrap_fds(uniq, ref, n_boot, seed, paired_reference)                      # (n_boot,U)
+    fd = {k: float(full[i].mean()) for k, i in index.items()}                             # pooled over runs
+    draws = {k: boot[:, i].mean(1) for k, i in index.items()}                             # (n_boot,) each
+    size = dict(n_images=len(uniq[0]), n_reference=len(ref), n_boot=n_boot)
+    rows = []
+    for k, xs in runs.items():
+        lo, hi, _ = _percentile_interval(draws[k], fd[k], level)
+        rows.append(dict(decoder=k, baseline="", fd=fd[k], fd_lo=max(lo, 0.0), fd_hi=hi, n_runs=len(xs), **size))
+        rows += [dict(_diff_row(k, b, fd, draws, level), n_runs=len(xs), n_baseline_runs=len(runs[b]), **size)
+                 for b in baselines if b != k]
+    return pd.DataFrame(rows, columns=PAIRED_FD_COLUMNS)
+
+# %% ../nbs/05a_metrics.ipynb #c37545ee
+def split_half_fd(features:torch.Tensor, # (N,F) features of real images, N >= 4
+                  seed:int=0, # permutation seed
+                 ) -> float: # FD between two disjoint random halves of N//2 rows each
+    "The real-vs-real floor: FD between two disjoint random halves of one set of real features."
+    f = torch.as_tensor(features).detach().double().cpu()
+    if f.ndim != 2 or len(f) < 4:
+        raise ValueError(f"features must be (N,F) with N >= 4, got shape {tuple(f.shape)}")
+    idx, h = torch.randperm(len(f), generator=torch.Generator().manual_seed(seed)), len(f) // 2
+    return frechet_distance(f[idx[:h]], f[idx[h:2 * h]])
 
 # %% ../nbs/05a_metrics.ipynb #7b234c4d
 class EfficientNetLite0Features(nn.Module):
@@ -230,6 +394,32 @@ class EfficientNetLite0Features(nn.Module):
         if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
         x = F.interpolate(x, size=self.resolution, mode="bilinear", antialias=True, align_corners=False)
         return self.net.extract_features(x).mean((2, 3))
+
+# %% ../nbs/05a_metrics.ipynb #7abcbc85
+class PCAProjection(nn.Module):
+    "Features centred on the reference's mean and projected on its top `dim` principal directions, in float64."
+    def __init__(self,
+                 reference_features:torch.Tensor, # (M,F) features of the real reference images
+                 dim:int=64): # directions kept, at most min(F, M-1)
+        super().__init__()
+        ref = torch.as_tensor(reference_features).detach().double().cpu()
+        if ref.ndim != 2: raise ValueError(f"reference_features must be (M,F), got shape {tuple(ref.shape)}")
+        top = min(ref.shape[1], len(ref) - 1)
+        if not 1 <= dim <= top:
+            raise ValueError(f"dim must be in [1, min(F, M-1)] = [1, {top}] for reference_features of shape "
+                             f"{tuple(ref.shape)}, got {dim}")
+        m = FeatureMoments().update(ref)
+        w, v = torch.linalg.eigh((m.cov + m.cov.T) / 2)                   # ascending
+        w, v = w.flip(0)[:dim], v.flip(1)[:, :dim]                         # (dim,), (F,dim): widest first
+        v = v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign()        # each direction's largest entry > 0
+        self.register_buffer("mean", m.mean); self.register_buffer("components", v)
+        self.explained = float(w.clamp(min=0).sum() / m.cov.trace())       # share of the reference variance kept
+
+    def forward(self, x:torch.Tensor # (B,F) features
+               ) -> torch.Tensor: # (B,dim) float64
+        if x.ndim != 2 or x.shape[1] != len(self.mean):
+            raise ValueError(f"features must be (B,{len(self.mean)}), got shape {tuple(x.shape)}")
+        return (x.to(self.mean) - self.mean) @ self.components
 
 # %% ../nbs/05a_metrics.ipynb #10d00325
 class FashionClassifier(nn.Module):
