@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--set", **sets)
     for name, stage, what in (("calibrate", "calibration", "fit the logit calibration against the run's prior"),
                               ("generate", "generate", "sample token grids and logits from the run's prior"),
-                              ("evaluate", "evaluation", "evaluate rows 1-4 (reconstruction and generation)")):
+                              ("evaluate", "evaluation", "score rows 1-6 once (reconstruction and generation, every seed)")):
         s = sub.add_parser(name, help=f"{what} (one stage of a demo run folder)")
         s.add_argument("--run", required=True, help="a run folder made by `dcdd demo`")
         s.add_argument("--set", **sets); s.set_defaults(stage=stage)

@@ -10,17 +10,18 @@ import hashlib, json, shutil, time
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch, yaml
-from .calibration import OBJECTIVES
 from .config import rule
 from .train import config_from_dict, TrainConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'STAGES', 'STAGE_INPUTS', 'DemoConfig', 'demo_config', 'settings_hash', 'stage_fingerprint', 'DemoRun',
-           'stage_cost', 'run_stages', 'demo', 'upstream', 'run_stage']
+__all__ = ['TRAIN_SPLIT', 'PRESETS', 'STAGES', 'STAGE_INPUTS', 'DemoConfig', 'demo_config', 'settings_hash', 'stage_fingerprint',
+           'DemoRun', 'stage_cost', 'run_stages', 'demo', 'upstream', 'run_stage']
 
 # %% ../nbs/08_demo.ipynb #6ec0c678
 _DEMO_SETS = {"run_dir", "seed", "dataset", "split", "resolution", "channels", "limit", "tokenizer",
-              "proxy_temperature", "calibration", "cache_dir", "variant", "decoder", "steps", "batch_size", "lr"}
+              "proxy_temperature", "calibration", "teacher", "cache_dir", "variant", "decoder", "steps",
+              "batch_size", "lr", "checkpoint_every", "keep_checkpoints"}
+TRAIN_SPLIT = 40_000  # bundled training images: the decoders' training set and the validation images share them
 
 def _train_rule(cfg, v:dict) -> str|None:
     "The `train` dict: TrainConfig keys that the demo does not set itself."
@@ -28,12 +29,17 @@ def _train_rule(cfg, v:dict) -> str|None:
     if unknown := sorted(set(v) - {f.name for f in fields(TrainConfig)}):
         return f"has unknown TrainConfig key(s) {unknown}"
 
-def _ints(low:int):
-    "A rule: a non-empty list of integers >= `low`."
+def _numbers(low:float, kind:type=int, empty:bool=False):
+    "A rule: a list of numbers of `kind` (ints also pass as floats) >= `low`, non-empty unless `empty`."
     def check(cfg, v):
-        if not v or any(not isinstance(s, int) or isinstance(s, bool) or s < low for s in v):
-            return f"must be a non-empty list of integers >= {low}, got {v!r}"
+        ok = isinstance(v, list) and (empty or v) and all(
+            isinstance(s, (int, kind)) and not isinstance(s, bool) and s >= low for s in v)
+        if not ok: return f"must be a {'' if empty else 'non-empty '}list of {kind.__name__}s >= {low}, got {v!r}"
     return check
+
+def _val_rule(cfg, v) -> str|None:
+    if cfg.train_images + v > TRAIN_SPLIT:
+        return f"plus train_images ({cfg.train_images}) must be at most the {TRAIN_SPLIT} bundled training images"
 
 @dataclass
 class DemoConfig:
@@ -42,42 +48,53 @@ class DemoConfig:
     seed:int=0 # seeds every stage
     resolution:int=rule(32, min=8, check=lambda c, v: f"must be a multiple of 8, got {v}" if v % 8 else None
                         ) # image side (Fashion-MNIST is padded to 32, then resized)
-    train_images:int=rule(8000, min=1) # bundled training images used by tokenizer, prior and decoders
-    eval_images:int=rule(200, min=1) # bundled test images: reconstruction inputs and the generation reference
+    train_images:int=rule(8000, min=1) # the first bundled training images: tokenizer, prior and decoders
+    val_images:int=rule(500, min=2, check=_val_rule) # the next ones: the real validation images
+    eval_images:int=rule(200, min=1) # bundled test images reconstructed in the scored evaluation
+    reference_images:int=rule(1000, min=2, max=10_000) # bundled test images: the real set of the scored FD
     tokenizer_steps:int=rule(150, min=1) # TinyVQ optimiser steps
     tokenizer_batch:int=rule(32, min=1)
     tokenizer:dict=rule(factory=dict) # TinyVQConfig overrides (channels, num_codes, code_dim, ...)
     prior_steps:int=rule(200, min=1) # TinyPrior optimiser steps
     prior_batch:int=rule(64, min=1)
     prior:dict=rule(factory=dict) # PriorConfig overrides (dim, depth, heads)
-    guidance_scale:float=2.0 # the prior's CFG weight when generating (and when teacher-forced)
-    samples_per_class:int=rule(20, min=1) # generated token grids per class
-    calibration_objective:str=rule("mixture", choices=OBJECTIVES) # how LC is fitted (`fit_calibration`)
-    calibration_images:int=rule(300, min=1) # training images teacher-forced through the prior (report)
+    guidance_scale:float=rule(2.0, min=0) # the prior's CFG weight when generating and when teacher-forced
+    samples_per_class:int=rule(20, min=1) # scored generated token grids per class
+    val_samples_per_class:int=rule(10, min=1) # validation token grids per class (other seeds)
+    calibration_images:int=rule(300, min=1) # training images whose proxy logits the calibrations are fitted on
     proxy_temperature:float=rule(0.05, gt=0) # T0 in -||z-c||^2 / T0
-    decoder_steps:int=rule(100, min=1) # optimiser steps of each decoder row (rows 2-4: one budget)
+    decoder_steps:int=rule(100, min=1) # optimiser steps of each decoder row (rows 2-6: one budget)
     decoder_batch:int=rule(32, min=1)
     decoder_lr:float=rule(1e-3, gt=0) # peak learning rate of each decoder row
     decoder:dict=rule(factory=dict) # DCDDecoder overrides (block_out_channels, ...)
     train:dict=rule(factory=dict, check=_train_rule) # further TrainConfig keys (ema_decay, mixed_precision, ...)
-    logit_temperature:float=rule(0.25, gt=0) # LCDM tau for the VLM's logits: softmax(l / tau)
-    eval_steps:list=rule(factory=lambda: [8], check=_ints(1)) # sampler steps evaluated
-    eval_seeds:list=rule(factory=lambda: [0], check=_ints(0)) # sampling seeds evaluated
-    eval_batch:int=rule(100, min=1) # images per decoder call in the evaluation
+    decoder_seeds:list=rule(factory=lambda: [0], check=_numbers(0)) # each trainable row trains once per seed
+    taus:list=rule(factory=lambda: [0.5, 1.0], check=_numbers(1e-6, float)) # LCDM tau candidates (validation)
+    curve_points:int=rule(0, min=0) # checkpoints per row scored on validation: the learning curves (0: none)
+    prior_guidances:list=rule(factory=list, check=_numbers(0, float, empty=True)) # prior-strength sweep
+    eval_steps:list=rule(factory=lambda: [8], check=_numbers(1)) # sampler steps scored for every seed
+    curve_steps:list=rule(factory=list, check=_numbers(1, empty=True)) # more steps, first seeds only
+    eval_seeds:list=rule(factory=lambda: [0], check=_numbers(0)) # sampling seeds scored
+    eval_batch:int=rule(100, min=1) # images per decoder call
+    n_boot:int=rule(1000, min=1) # bootstrap resamples of the paired intervals
 
 PRESETS = {
     "quick": DemoConfig(),
-    "full": DemoConfig(preset="full", train_images=40000, eval_images=1000, tokenizer_steps=800,
-                       tokenizer_batch=64, prior_steps=800, prior_batch=64, samples_per_class=50,
-                       calibration_images=2000, decoder_steps=400, decoder_batch=64, eval_steps=[4, 8, 25]),
-    "gpu": DemoConfig(preset="gpu", resolution=64, train_images=40000, eval_images=1000, tokenizer_steps=4000,
-                      tokenizer_batch=128, tokenizer=dict(channels=[64, 128, 128]), prior_steps=4000,
-                      prior_batch=256, prior=dict(dim=256, depth=8, heads=8), samples_per_class=100,
+    "full": DemoConfig(preset="full", train_images=38000, val_images=2000, eval_images=1000,
+                       reference_images=10_000, tokenizer_steps=800, tokenizer_batch=64, prior_steps=800,
+                       prior_batch=64, samples_per_class=200, val_samples_per_class=50, calibration_images=2000,
+                       decoder_steps=400, decoder_batch=64, decoder_seeds=[0, 1, 2], taus=[0.25, 0.5, 1.0],
+                       curve_points=4, prior_guidances=[1.0, 3.0, 5.0], curve_steps=[4, 25], eval_seeds=[0, 1]),
+    "gpu": DemoConfig(preset="gpu", resolution=64, train_images=38000, val_images=2000, eval_images=1000,
+                      reference_images=10_000, tokenizer_steps=4000, tokenizer_batch=128,
+                      tokenizer=dict(channels=[64, 128, 128]), prior_steps=4000, prior_batch=256,
+                      prior=dict(dim=256, depth=8, heads=8), samples_per_class=200, val_samples_per_class=50,
                       calibration_images=5000, decoder_steps=4000, decoder_batch=256,
                       decoder=dict(block_out_channels=[128, 256, 256], layers_per_block=2, attention=True,
                                    norm_num_groups=32),
-                      decoder_lr=2e-4, train=dict(mixed_precision="bf16"), eval_steps=[1, 2, 4, 8, 25],
-                      eval_seeds=[0, 1, 2]),
+                      decoder_lr=2e-4, train=dict(mixed_precision="bf16"), decoder_seeds=[0, 1, 2],
+                      taus=[0.25, 0.5, 1.0], curve_points=8, prior_guidances=[1.0, 3.0, 5.0],
+                      curve_steps=[1, 2, 4, 25], eval_seeds=[0, 1, 2]),
 }
 
 # %% ../nbs/08_demo.ipynb #896c44c7
@@ -89,17 +106,19 @@ def demo_config(d:dict|None=None, # settings that change the preset's
     return config_from_dict({**asdict(PRESETS[preset]), **(d or {})}, cls=DemoConfig, **overrides)
 
 # %% ../nbs/08_demo.ipynb #1e17b5be
-STAGES = ["data", "tokenizer", "prior", "generate", "calibration", "decoders", "evaluation", "report"]
+STAGES = ["data", "tokenizer", "prior", "generate", "calibration", "teacher", "decoders", "selection",
+          "evaluation", "report"]
 STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
-    "data": (["resolution", "train_images", "eval_images"], []),
+    "data": (["resolution", "train_images", "val_images", "eval_images", "reference_images"], []),
     "tokenizer": (["seed", "tokenizer_steps", "tokenizer_batch", "tokenizer"], ["data"]),
     "prior": (["seed", "prior_steps", "prior_batch", "prior"], ["tokenizer"]),
-    "generate": (["seed", "guidance_scale", "samples_per_class"], ["prior"]),
-    "calibration": (["seed", "calibration_objective", "calibration_images", "proxy_temperature",
-                     "guidance_scale"], ["generate"]),
-    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train",
-                  "proxy_temperature"], ["tokenizer", "calibration"]),
-    "evaluation": (["eval_steps", "eval_seeds", "eval_batch", "logit_temperature"], ["decoders", "generate"]),
+    "generate": (["seed", "guidance_scale", "samples_per_class", "val_samples_per_class"], ["prior"]),
+    "calibration": (["seed", "calibration_images", "proxy_temperature"], ["generate"]),
+    "teacher": (["guidance_scale"], ["prior"]),
+    "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train", "proxy_temperature",
+                  "decoder_seeds", "curve_points"], ["tokenizer", "calibration", "teacher"]),
+    "selection": (["taus", "curve_points", "prior_guidances", "eval_batch", "n_boot"], ["decoders", "generate"]),
+    "evaluation": (["eval_steps", "curve_steps", "eval_seeds", "eval_batch", "n_boot"], ["selection"]),
     "report": ([], ["evaluation"]),
 }
 
@@ -166,12 +185,18 @@ def _runners() -> dict:
 
 def stage_cost(stage:str, c:DemoConfig) -> float:
     "Rough CPU seconds of `stage` (2 cores, demo sizes at 32px)."
-    px, n_gen = (c.resolution / 32) ** 2, 10 * c.samples_per_class
+    px, n_gen, n_val = (c.resolution / 32) ** 2, 10 * c.samples_per_class, 10 * c.val_samples_per_class
+    decode = 0.0066 * px  # seconds per image and sampler step
+    runs, seeds = 5 * len(c.decoder_seeds), len(c.decoder_seeds)
     return {"data": 2, "tokenizer": 0.004 * c.tokenizer_steps * c.tokenizer_batch * px,
-            "prior": 0.005 * c.prior_steps * c.prior_batch, "generate": 0.09 * n_gen,
-            "calibration": 10 + 0.08 * min(c.calibration_images, 800),
-            "decoders": 3 * (0.02 * c.decoder_steps * c.decoder_batch * px + 0.002 * c.train_images),
-            "evaluation": 0.0195 * sum(c.eval_steps) * len(c.eval_seeds) * (c.eval_images + n_gen) * px + 20,
+            "prior": 0.005 * c.prior_steps * c.prior_batch, "generate": 0.09 * (n_gen + n_val),
+            "calibration": 20 + 0.1 * min(c.calibration_images, 800),
+            "teacher": 5 + 0.002 * (c.train_images + c.eval_images),
+            "decoders": runs * (0.02 * c.decoder_steps * c.decoder_batch * px + 0.001 * c.train_images),
+            "selection": decode * 8 * n_val * (4 * len(c.taus) + 5 * c.curve_points + 4 * len(c.prior_guidances))
+                         + 0.09 * n_val * len(c.prior_guidances) + 10,
+            "evaluation": decode * (sum(c.eval_steps) * len(c.eval_seeds) * runs + sum(c.curve_steps) * 5)
+                          * (c.eval_images + n_gen) + 0.012 * (c.reference_images + 7 * seeds * n_gen) + 30,
             "report": 2}[stage]
 
 # %% ../nbs/08_demo.ipynb #2ef9e156

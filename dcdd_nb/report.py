@@ -14,46 +14,30 @@ from .evaluate import to_markdown
 from .demo import DemoRun, STAGES
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'headline', 'goal_checks', 'versions', 'stage_report', 'publish', 'results_table']
-
-# %% ../nbs/08a_report.ipynb #c907f15a
-def headline(table:pd.DataFrame) -> list[dict]: # an evaluation table (`dcdd_nb.evaluate.TABLE_COLUMNS`)
-    "Per (row, decoder, steps): mean FD [interval], PSNR, SSIM over seeds, and FD / FD of the VQ decoder."
-    t = table.assign(steps=table.steps.astype("Int64"))
-    cols = ["fd", "fd_lo", "fd_hi", "psnr", "ssim", "seconds_per_image"]
-    g = t.groupby(["row", "decoder", "steps"], dropna=False, sort=False)[cols].mean().reset_index()
-    vq = g.loc[g.decoder == "VQ decoder", "fd"]
-    g["fd_vs_vq"] = g.fd / vq.iloc[0] if len(vq) else float("nan")
-    return [{k: _value(k, v) for k, v in r.items()} for r in g.to_dict("records")]
-
-def _value(k:str, v):
-    "A headline value as plain JSON: None for NaN, floats rounded, row and steps as int."
-    if pd.isna(v): return None
-    if isinstance(v, float): return round(float(v), 4)
-    return int(v) if k in ("row", "steps") else v
+__all__ = ['PUBLISHED', 'OPTIONAL', 'goal_checks', 'versions', 'stage_report', 'publish', 'results_table']
 
 # %% ../nbs/08a_report.ipynb #43bac213
-def _at(rows:list[dict], decoder:str, steps:int|None) -> dict|None:
-    return next((r for r in rows if r["decoder"] == decoder and r["steps"] == steps), None)
+_ROW_NAMES = {"row2": "Diff. Dec. (token)", "row1": "VQ decoder"}
 
-def _verdict(a:float, b:float) -> str: return "beats" if a < b else "does NOT beat"
+def _verdict(d:float, lo:float, hi:float) -> str:
+    "What a paired difference (this row's FD minus the other's) and its interval say."
+    if hi < 0: return "beats it"
+    if lo > 0: return "does NOT beat it (worse)"
+    return "no difference resolved (the interval includes 0)"
 
-def goal_checks(evaluation:dict, # task -> `headline` rows, as the evaluation stage records them
-                steps:int, # the sampler steps the goals are judged at
+def goal_checks(evaluation:dict, # task -> headline rows (`dcdd_nb.protocol.headline`), as `score` records them
+                rows:tuple=("DCDD + LCDM", "DCDD + LCDM + LC", "DCDD + LCDM, teacher-forced", "DCDD + LCDM + LC-noise"),
                ) -> list[str]:
-    "The method's goals, each with the figures that decide it (FD at `steps` sampler steps)."
-    out, r3n, r4n = [], "DCDD + LCDM", "DCDD + LCDM + LC"
-    for task in ("reconstruction", "generation"):
-        rows = evaluation[task]; vq = _at(rows, "VQ decoder", None)
-        for name in (r3n, r4n):
-            if vq and (r := _at(rows, name, steps)):
-                out.append(f"{task}: {name} FD {r['fd']:.4g} vs VQ decoder {vq['fd']:.4g} -> "
-                           f"{_verdict(r['fd'], vq['fd'])} it (ratio {r['fd'] / vq['fd']:.2f})")
-    r3, r4 = _at(evaluation["generation"], r3n, steps), _at(evaluation["generation"], r4n, steps)
-    if r3 and r4:
-        iv = lambda r: f"[{r['fd_lo']:.3g}, {r['fd_hi']:.3g}]"
-        out.append(f"generation: {r4n} FD {r4['fd']:.4g} vs {r3n} {r3['fd']:.4g} -> "
-                   f"{_verdict(r4['fd'], r3['fd'])} it (intervals {iv(r4)} and {iv(r3)})")
+    "One sentence per (task, distribution row, baseline): the paired FD difference, its interval and verdict."
+    out = []
+    for task in ("generation", "reconstruction"):
+        for r in evaluation.get(task, []):
+            if r["decoder"] not in rows: continue
+            for tag, other in _ROW_NAMES.items():
+                if r.get(f"diff_{tag}") is None: continue
+                d, lo, hi = r[f"diff_{tag}"], r[f"diff_{tag}_lo"], r[f"diff_{tag}_hi"]
+                out.append(f"{task}: {r['decoder']} vs {other}: FD difference {d:+.3g} [{lo:+.3g}, {hi:+.3g}] "
+                           f"-> {_verdict(d, lo, hi)}")
     return out
 
 # %% ../nbs/08a_report.ipynb #d76fc00c
@@ -68,14 +52,19 @@ def versions() -> dict:
     return v
 
 # %% ../nbs/08a_report.ipynb #afbc55d1
-_COLS = ["row", "decoder", "steps", "fd", "fd_lo", "fd_hi", "fd_vs_vq", "psnr", "ssim", "seconds_per_image"]
+_HEAD = ["decoder", "n_runs", "fd", "fd_lo", "fd_hi", "diff_row2", "diff_row2_lo", "diff_row2_hi", "diff_row1",
+         "diff_row1_lo", "diff_row1_hi", "fd_efficientnet", "diff_row2_efficientnet", "diff_row2_efficientnet_lo",
+         "diff_row2_efficientnet_hi", "seconds_per_image"]
 
 def _table(rows:list[dict], cols:list[str]|None=None) -> str:
     "`to_markdown` of dict rows (their own columns when `cols` is None)."
     return to_markdown(pd.DataFrame(rows, columns=cols)) if rows else "(none)\n"
 
-def _csv(path:Path) -> list[dict]:
-    return pd.read_csv(path).round(4).to_dict("records") if path.is_file() else []
+def _csv(path:Path, **query) -> list[dict]:
+    if not path.is_file(): return []
+    t = pd.read_csv(path)
+    for k, v in query.items(): t = t[t[k] == v]
+    return t.round(4).to_dict("records")
 
 def _html(md:str, title:str) -> str:
     import mistune
@@ -85,80 +74,124 @@ def _html(md:str, title:str) -> str:
             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}img{max-width:100%}</style></head>"
             f"<body>{body}</body></html>")
 
-def _sections(run:DemoRun, steps:int) -> list[str]:
+def _img(run:DemoRun, f:str, alt:str) -> list[str]:
+    "A Markdown image line when the run has the file."
+    return [f"![{alt}]({f})", ""] if (run.out / f).exists() else []
+
+def _steps_table(run:DemoRun) -> str:
+    "FD (classifier) against sampler steps, first seeds: the step curve."
+    f = run.dir("evaluation") / "runs.csv"
+    if not f.is_file(): return "(none)\n"
+    t = pd.read_csv(f); t = t[t.steps.notna() & (t.seed == run.cfg.eval_seeds[0])
+                              & (t.train_seed == run.cfg.decoder_seeds[0])]
+    p = t.pivot_table(index=["task", "decoder"], columns="steps", values="fd_classifier", sort=False)
+    p.columns = [f"{int(s)} steps" for s in p.columns]
+    return to_markdown(p.reset_index().round(4))
+
+# %% ../nbs/08a_report.ipynb #pr-sections
+def _protocol(run:DemoRun) -> list[str]:
+    c, R = run.cfg, run.records
+    taus = R.get("selection", {}).get("info", {}).get("tau", {})
+    return ["## Protocol", "",
+        f"- Decoders trained on the first {c.train_images} training images, {c.decoder_steps} steps x {c.decoder_batch}, "
+        f"lr {c.decoder_lr}, once per decoder seed {c.decoder_seeds}; scored once per sampling seed {c.eval_seeds}: "
+        f"{len(c.decoder_seeds) * len(c.eval_seeds)} runs per trainable row"
+        + (" (the quick preset: fewer seeds than the `full` preset's 3 x 2)." if len(c.decoder_seeds) < 3 else "."),
+        f"- Chosen on validation only ({c.val_images} held-out training images, {10 * c.val_samples_per_class} prior "
+        f"samples from other seeds): LCDM tau per row among {c.taus}: {taus}; the `mixture` and `noise` "
+        "calibrations were fitted on the same validation samples.",
+        f"- Scored: {10 * c.samples_per_class} generated samples (every class, guidance {c.guidance_scale}) against "
+        f"{c.reference_images} test images; {c.eval_images} test images reconstructed; {c.eval_steps} sampler steps "
+        f"for every seed, {c.curve_steps} for the first seeds only. Intervals: paired bootstrap, {c.n_boot} resamples, "
+        "95%, the same resampled images for every row, pooled over seeds.",
+        "- FD in two feature spaces: the bundled Fashion-MNIST classifier (64-d) and ImageNet EfficientNet-Lite0 at 96 px "
+        "(top 64 principal directions of the reference). Every row decodes the tokens the prior emitted; the control "
+        "line decodes the argmax instead.", ""]
+
+def _sections(run:DemoRun) -> list[str]:
     "The report's Markdown lines, from the run's records and files."
     R, c, ev = run.records, run.cfg, run.records["evaluation"]["info"]
-    stages = [{"stage": s, "seconds": R[s]["seconds"], "finished": R[s]["finished"],
-               "result": json.dumps(R[s]["info"], default=str)[:160]} for s in STAGES[:-1] if s in R]
+    stages = [{"stage": s, "seconds": R[s]["seconds"], "finished": R[s]["finished"]} for s in STAGES[:-1] if s in R]
+    floor = ev.get("floor", {})
+    floor_line = "; ".join(f"{s}: " + ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in f.items())
+                           for s, f in floor.items())
     return [f"# dcdd demo: {c.preset} preset", "",
         f"Run folder `{run.out}`; written {time.strftime('%Y-%m-%d %H:%M:%S')}. "
         "Every figure below was computed by this run.", "",
-        "## Goals", "", *[f"- {s}" for s in goal_checks(ev, steps)], "",
-        f"## Reconstruction ({R['data']['info']['test_images']} held-out test images, encoder tokens)", "",
-        "FD: Frechet distance on the Fashion-MNIST classifier's features against the test images (interval: "
-        "bootstrap, 95%); fd_vs_vq: FD / the VQ decoder's FD.", "",
-        _table(ev["reconstruction"], _COLS),
-        "![reconstruction grid: original | VQ decoder | rows 2-4](evaluation/reconstruction-grid.png)", "",
-        "![FD against sampler steps](evaluation/reconstruction-fd.png) "
-        "![PSNR](evaluation/reconstruction-psnr.png)", "",
-        f"## Generation ({R['generate']['info']['samples']} samples from the prior, every class, guidance "
-        f"{c.guidance_scale})", "",
-        _table(ev["generation"], [k for k in _COLS if k not in ("psnr", "ssim")]),
-        "![generation grid: VQ decoder | rows 2-4](evaluation/generation-grid.png)", "",
-        "![FD against sampler steps](evaluation/generation-fd.png)", "",
-        "Row 4's generated images above the entropy of the prior's logits per token (bright: uncertain):", "",
-        "![entropy maps](evaluation/generation-entropy.png)", "",
-        f"## Calibration (objective `{c.calibration_objective}`)", "",
-        "The fitted calibration on proxy logits of training images: Wasserstein distances (`w1_`) of entropy "
-        "and code dispersion to those of generated logits, and mean KL to the prior's teacher-forced logits, "
-        "before it (raw proxy logits) and after it (as the decoder is trained on them).", "",
+        "## The answer", "", "FD differences are this row's FD minus the other's (negative: better), with the "
+        "paired 95% interval, classifier features, pooled over seeds:", "",
+        *[f"- {s}" for s in goal_checks(ev)], "", *_protocol(run),
+        f"## Generation ({10 * c.samples_per_class} samples from the prior, every class, guidance {c.guidance_scale})",
+        "", "FD against the reference test images; `diff_row2` / `diff_row1`: paired difference to row 2 / row 1 "
+        f"[interval]; `_efficientnet`: the second feature space. Real-vs-real floor: {floor_line or '-'}.", "",
+        _table(ev["generation"], _HEAD),
+        *_img(run, "evaluation/generation-grid.png", "generation: one sample per class (lines); VQ decoder | rows"),
+        *_img(run, "evaluation/paired.png", "paired differences to row 2"),
+        f"## Reconstruction ({c.eval_images} test images, encoder tokens)", "",
+        "Each row sees the condition it was trained on; FD against the same test images, resampled in pairs.", "",
+        _table(ev["reconstruction"], _HEAD[:-1] + ["psnr", "ssim", "seconds_per_image"]),
+        *_img(run, "evaluation/reconstruction-grid.png", "reconstruction: original | VQ decoder | rows"),
+        "## Choices made on validation data", "", "LCDM tau per distribution row (validation FD, classifier and "
+        "EfficientNet; `chosen`: the lowest classifier FD):", "",
+        _table(_csv(run.dir("selection") / "tau.csv")),
+        *_img(run, "selection/curves.png", "learning curves: validation FD against decoder training steps"),
+        *(["Prior strength: each row's validation FD minus row 2's at each guidance weight, against the prior's "
+           "entropy (classifier features):", "",
+           _table(_csv(run.dir("selection") / "prior.csv", space="classifier"),
+                  ["guidance", "entropy", "token_is_argmax", "decoder", "fd", "diff", "diff_lo", "diff_hi"])]
+          if (run.dir("selection") / "prior.csv").exists() else []),
+        *_img(run, "selection/prior.png", "prior strength"),
+        "## FD against sampler steps (first seeds)", "", _steps_table(run),
+        "## Calibrations", "",
+        "Each calibration's fit on proxy logits of training images against the prior's validation samples: "
+        "Wasserstein distances (`w1_`) of the statistics before (raw proxy logits) and after (as the decoder is "
+        "trained on them), and the mean KL to the prior's teacher-forced logits.", "",
         _table(_csv(run.dir("calibration") / "fit.csv")),
-        "![statistics of generated, proxy and calibrated logits](calibration/histograms.png) "
-        "![reliability: the prior's probability of the code the (calibrated) proxy picks]"
-        "(calibration/reliability.png)", "",
+        *_img(run, "calibration/histograms.png", "statistics of the validation, teacher-forced, proxy and calibrated logits"),
         "## Stages", "", _table(stages),
         "## Config", "", "```yaml", yaml.safe_dump(asdict(c), sort_keys=False).strip(), "```", "",
         "## Versions", "", _table([{"package": k, "version": v} for k, v in versions().items()])]
 
 def stage_report(run:DemoRun) -> dict: # a run whose evaluation is done
     "Write report.md and report.html from the run's records and files."
-    c = run.cfg
-    steps = 8 if 8 in c.eval_steps else max(c.eval_steps)
-    md = "\n".join(_sections(run, steps))
+    md = "\n".join(_sections(run))
     (run.out / "report.md").write_text(md)
-    (run.out / "report.html").write_text(_html(md, f"dcdd demo ({c.preset})"))
-    return {"goals": goal_checks(run.records["evaluation"]["info"], steps)}
+    (run.out / "report.html").write_text(_html(md, f"dcdd demo ({run.cfg.preset})"))
+    return {"goals": goal_checks(run.records["evaluation"]["info"])}
 
 # %% ../nbs/08a_report.ipynb #ef44606b
 PUBLISHED = ["report.md", "demo.yaml", "stages.json",
-             *[f"evaluation/{f}" for f in ("reconstruction.csv", "generation.csv", "reconstruction-grid.png",
-                                           "generation-grid.png", "reconstruction-fd.png", "generation-fd.png",
-                                           "reconstruction-psnr.png", "generation-entropy.png")],
-             "calibration/fit.csv", "calibration/histograms.png", "calibration/reliability.png"]
+             *[f"evaluation/{f}" for f in ("runs.csv", "paired.csv", "floor.json", "generation-grid.png",
+                                           "reconstruction-grid.png", "paired.png")],
+             "selection/tau.csv", "calibration/fit.csv", "calibration/histograms.png"]
+OPTIONAL = ["selection/curves.csv", "selection/curves.png", "selection/prior.csv", "selection/prior.png"]
 
 def _flat(f:str) -> str: return f.replace("/", "-").removeprefix("evaluation-")  # e.g. calibration-fit.csv
 
 def publish(run_dir:str|Path, # a finished demo run folder
             dest:str|Path, # the folder to copy into (e.g. nbs/images/demo)
            ) -> list[Path]:
-    "Copy a finished run's records, tables and figures (`PUBLISHED`) into `dest`, flattened."
+    "Copy a finished run's records, tables and figures (`PUBLISHED`, and `OPTIONAL` ones it has) into `dest`, flattened."
     run = DemoRun(run_dir)
     if not run.done("report"):
         raise RuntimeError(f"run {run_dir} has not finished: run `dcdd demo --out {run_dir}` first")
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    out = [dest / _flat(f) for f in PUBLISHED]
-    for f, o in zip(PUBLISHED, out): shutil.copyfile(run.out / f, o)
+    files = PUBLISHED + [f for f in OPTIONAL if (run.out / f).exists()]
+    out = [dest / _flat(f) for f in files]
+    for f, o in zip(files, out): shutil.copyfile(run.out / f, o)
     report = dest / "report.md"                                   # its image links, flattened like the files
-    link = r"\]\(((?:evaluation|calibration)/[^)]+)\)"
+    link = r"\]\(((?:evaluation|calibration|selection)/[^)]+)\)"
     report.write_text(re.sub(link, lambda m: f"]({_flat(m.group(1))})", report.read_text()))
     return out
 
 # %% ../nbs/08a_report.ipynb #fbc31e6b
 def results_table(published:str|Path) -> pd.DataFrame: # a folder written by `publish`
-    "One row per task, decoder and step count of a published run: FD [interval], FD / VQ decoder's, PSNR, SSIM."
+    "One row per task and decoder of a published run: FD [interval], paired differences to rows 2 and 1 [intervals]."
     info = json.loads((Path(published) / "stages.json").read_text())["evaluation"]["info"]
-    t = pd.concat([pd.DataFrame(info[k]).assign(task=k) for k in ("reconstruction", "generation")])
+    t = pd.concat([pd.DataFrame(info[k]).assign(task=k) for k in ("generation", "reconstruction")])
+    iv = lambda v, lo, hi: "" if pd.isna(v) else f"{v:+.3g} [{lo:+.3g}, {hi:+.3g}]"
     t["fd [95% interval]"] = [f"{r.fd:.3g} [{r.fd_lo:.3g}, {r.fd_hi:.3g}]" for r in t.itertuples()]
-    t["steps"] = t.steps.map(lambda v: "-" if pd.isna(v) else str(int(v)))
-    cols = ["task", "row", "decoder", "steps", "fd [95% interval]", "fd_vs_vq", "psnr", "ssim"]
+    for tag, name in (("row2", "vs row 2"), ("row1", "vs row 1")):
+        t[name] = [iv(*v) for v in t[[f"diff_{tag}", f"diff_{tag}_lo", f"diff_{tag}_hi"]].itertuples(index=False)]
+    cols = ["task", "decoder", "n_runs", "fd [95% interval]", "vs row 2", "vs row 1", "fd_efficientnet"]
     return t[cols].round(3).reset_index(drop=True)

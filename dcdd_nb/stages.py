@@ -1,4 +1,4 @@
-"""What each stage of `dcdd demo` does: data, tokenizer, prior, generation, calibration, decoders, evaluation.
+"""What each stage of `dcdd demo` does: data, tokenizer, prior, generation, calibration, teacher forcing, decoders.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/stages.html.md"""
 
@@ -14,29 +14,39 @@ from tqdm.auto import tqdm
 from .data import load_bundled, class_names, image_grid, to_uint8
 from .calibration import LogitCalibration
 from .decoder import ROWS
+from .lcdm import lcdm, CodeDistribution, FIELDS
 from .tokenizers import TinyVQ, TinyVQConfig, train_tokenizer, evaluate_tokenizer
 from .vlm import TinyPrior, PriorConfig, train_prior, token_grids
 from .demo import DemoRun, STAGES, settings_hash
-from .report import headline, stage_report
+from .report import stage_report
 
 # %% auto #0
-__all__ = ['ARGMAX_CONTROL', 'STAGE_RUNNERS', 'run_images', 'stage_data', 'stage_tokenizer', 'load_run_tokenizer', 'stage_prior',
-           'stage_generate', 'load_generated', 'generation_conditions', 'calibration_data', 'diagnostics',
-           'stage_calibration', 'row_train_config', 'Interrupted', 'stage_decoders', 'decoder_fn', 'row_decoders',
-           'evaluate_run', 'stage_evaluation', 'decode_logits']
+__all__ = ['SPLITS', 'GENERATED', 'CALIBRATED', 'TEACHER', 'STAGE_RUNNERS', 'run_images', 'stage_data', 'stage_tokenizer',
+           'load_run_tokenizer', 'stage_prior', 'sample_grids', 'stage_generate', 'load_generated',
+           'generation_conditions', 'calibration_data', 'diagnostics', 'stage_calibration', 'teacher_distribution',
+           'stage_teacher', 'row_train_config', 'trainable_rows', 'Interrupted', 'row_fingerprint', 'stage_decoders',
+           'decoder_fn', 'row_decoders', 'reconstruction_conditions', 'stage_selection', 'stage_evaluation',
+           'chosen_taus', 'decode_logits']
 
 # %% ../nbs/08c_stages.ipynb #abba8759
+SPLITS = ("train", "val", "test", "reference")  # `run_images` splits: the first two never meet the last two
+
 def run_images(run:DemoRun, split:str) -> tuple: # images (N,1,R,R) in [-1,1], labels (N,)
-    "The bundled images and labels of `split` (\"train\" or \"test\") at the run's sizes."
-    if split not in ("train", "test"): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    n = run.cfg.train_images if split == "train" else run.cfg.eval_images
-    return load_bundled(split=split, resolution=run.cfg.resolution, limit=n)
+    "The bundled images and labels of `split` (one of `SPLITS`) at the run's sizes."
+    if split not in SPLITS: raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    c = run.cfg
+    if split == "val":
+        x, y = load_bundled(split="train", resolution=c.resolution, limit=c.train_images + c.val_images)
+        return x[c.train_images:], y[c.train_images:]
+    n = {"train": c.train_images, "test": c.eval_images, "reference": c.reference_images}[split]
+    return load_bundled(split="train" if split == "train" else "test", resolution=c.resolution, limit=n)
 
 def stage_data(run:DemoRun) -> dict:
     "Check the bundled data and save a grid of the first test images."
-    (x, y), (xt, yt) = run_images(run, "train"), run_images(run, "test")
+    (x, y), (xv, _), (xt, _) = run_images(run, "train"), run_images(run, "val"), run_images(run, "test")
     image_grid(xt[:64], nrow=16).save(run.dir("data") / "test-grid.png")
-    return {"train_images": len(x), "test_images": len(xt), "classes": class_names(),
+    return {"train_images": len(x), "val_images": len(xv), "test_images": len(xt),
+            "reference_images": run.cfg.reference_images, "classes": class_names(),
             "train_per_class": torch.bincount(y).tolist()}
 
 # %% ../nbs/08c_stages.ipynb #ee064d24
@@ -69,95 +79,143 @@ def stage_prior(run:DemoRun) -> dict:
             "parameters": sum(p.numel() for p in prior.parameters())}
 
 # %% ../nbs/08c_stages.ipynb #f2a3eaed
-def stage_generate(run:DemoRun, batch_size:int=100) -> dict:
-    "Sample token grids for every class from the prior, with the logits the sampler used."
-    from dcdd_nb.logit_stats import collect_logit_stats
-    c, d = run.cfg, run.dir("generate")
-    prior = TinyPrior.load(run.dir("prior"))
-    labels = torch.arange(prior.config.num_classes).repeat_interleave(c.samples_per_class)  # (M,)
+GENERATED = {"scored": "generated.safetensors", "validation": "validation.safetensors"}  # generate's two sets
+_VAL_SEED = 1_000_003  # the validation set's seeds start here: no batch seed of the scored set reaches it
+
+def sample_grids(prior:TinyPrior, per_class:int, guidance_scale:float, seed:int, batch_size:int=100) -> dict:
+    "tokens (M,N), labels (M,), logits (M,N,K): `per_class` grids of every class, in batches seeded `seed + b`."
+    labels = torch.arange(prior.config.num_classes).repeat_interleave(per_class)      # (M,)
     toks, logits = [], []
     for b in tqdm(range(0, len(labels), batch_size), desc="generate", leave=False):
-        t, l = prior.generate(labels[b:b + batch_size], guidance_scale=c.guidance_scale, seed=c.seed + b)
+        t, l = prior.generate(labels[b:b + batch_size], guidance_scale=guidance_scale, seed=seed + b)
         toks.append(t); logits.append(l)
-    toks, logits = torch.cat(toks), torch.cat(logits)  # (M,N), (M,N,K)
-    save_file({"tokens": toks.contiguous(), "labels": labels, "logits": logits.contiguous()},
-              str(d / "generated.safetensors"))
-    stats = collect_logit_stats(logits)
+    return {"tokens": torch.cat(toks).contiguous(), "labels": labels, "logits": torch.cat(logits).contiguous()}
+
+def stage_generate(run:DemoRun) -> dict:
+    "Sample the scored and the validation token grids from the prior, with the logits the sampler used."
+    from dcdd_nb.logit_stats import collect_logit_stats
+    c, d, prior = run.cfg, run.dir("generate"), TinyPrior.load(run.dir("prior"))
+    sets = {"scored": sample_grids(prior, c.samples_per_class, c.guidance_scale, c.seed),
+            "validation": sample_grids(prior, c.val_samples_per_class, c.guidance_scale, c.seed + _VAL_SEED)}
+    for name, g in sets.items(): save_file(g, str(d / GENERATED[name]))
+    stats = collect_logit_stats(sets["scored"]["logits"])
     stats.save(d / "stats")
-    return {"samples": len(labels), **{f"mean_{k}": round(v, 4) for k, v in stats.summary()["mean"].items()}}
+    emitted = lambda g: (g["tokens"] == g["logits"].argmax(-1)).float().mean().item()
+    return {"samples": len(sets["scored"]["labels"]), "validation_samples": len(sets["validation"]["labels"]),
+            "token_is_argmax": round(emitted(sets["scored"]), 4),
+            **{f"mean_{k}": round(v, 4) for k, v in stats.summary()["mean"].items()}}
 
-def load_generated(run:DemoRun) -> dict:
-    "tokens (M,N), labels (M,), logits (M,N,K) of the generate stage."
-    return load_file(str(run.dir("generate") / "generated.safetensors"))
+def load_generated(run:DemoRun, which:str="scored") -> dict:
+    "tokens (M,N), labels (M,), logits (M,N,K) of one of generate's sets (`GENERATED`)."
+    if which not in GENERATED: raise ValueError(f"which must be one of {list(GENERATED)}, got {which!r}")
+    return load_file(str(run.dir("generate") / GENERATED[which]))
 
-def generation_conditions(run:DemoRun) -> list[dict]:
-    "The generated grids as evaluation batches {logits (B,N,K), ids (B,h,w)} of `eval_batch` grids."
-    g, b = load_generated(run), run.cfg.eval_batch
+def generation_conditions(run:DemoRun, which:str="scored", g:dict|None=None) -> list[dict]:
+    "A generated set (or `g`) as batches {logits (B,N,K), ids (B,h,w)} of `eval_batch` grids."
+    g, b = load_generated(run, which) if g is None else g, run.cfg.eval_batch
     h = w = math.isqrt(g["tokens"].shape[1])
     return [{"logits": l, "ids": t.view(-1, h, w)} for l, t in zip(g["logits"].split(b), g["tokens"].split(b))]
 
 # %% ../nbs/08c_stages.ipynb #5ef38e0a
 def calibration_data(run:DemoRun) -> dict:
-    "What a calibration is fitted and judged on: proxy latents, teacher-forced logits, generated logits."
+    "What the calibrations are fitted and judged on: proxy latents, teacher-forced logits, validation samples."
     from dcdd_nb.calibration import prior_teacher_forced_logits
-    from dcdd_nb.logit_stats import LogitStats
+    from dcdd_nb.logit_stats import collect_logit_stats
     c, tok, prior = run.cfg, load_run_tokenizer(run), TinyPrior.load(run.dir("prior"))
     x, y = run_images(run, "train")
     x, y = x[:c.calibration_images], y[:c.calibration_images]
     with torch.no_grad(): z = torch.cat([tok.encode(b) for b in x.split(500)])                  # (M,D,h,w)
     tf = prior_teacher_forced_logits(prior, y, tok.quantize(z).flatten(1), c.guidance_scale)    # (M,N,K)
+    val = load_generated(run, "validation")
     return dict(latents=z, codebook=tok.codebook, proxy_temperature=c.proxy_temperature,
-                teacher_forced_logits=tf, generated_stats=LogitStats.load(run.dir("generate") / "stats"),
-                generated_logits=load_generated(run)["logits"], seed=c.seed)
+                teacher_forced_logits=tf, generated_stats=collect_logit_stats(val["logits"]),
+                generated_logits=val["logits"], generated_tokens=val["tokens"], seed=c.seed)
 
-def diagnostics(cal:LogitCalibration, data:dict, out:Path):
-    "Histograms of entropy, p1, margin (generated, teacher-forced, proxy, calibrated) and a reliability plot."
+def diagnostics(cals:dict, data:dict, out:Path):
+    "Histograms of entropy, p1, margin (validation, teacher-forced, proxy, each calibration as trained), reliability."
     from dcdd_nb import calibration as lc
     from dcdd_nb.logit_stats import plot_stats
     from dcdd_nb.tokenizers import proxy_logits
     import matplotlib.pyplot as plt
-    proxy = proxy_logits(data["latents"], data["codebook"], data["proxy_temperature"])             # (M,N,K)
+    z, cb, t0 = data["latents"], data["codebook"], data["proxy_temperature"]
+    proxy, trained = proxy_logits(z, cb, t0), {}                                              # (M,N,K)
     with torch.no_grad():
-        calibrated = cal.eval()(proxy)
-        g = torch.Generator().manual_seed(0)
-        trained = {"calibrated, as trained (mixed)": cal.augment(calibrated, g)} if cal.mix else {}
-    sources = {"generated (prior)": data["generated_stats"],
-               "teacher-forced (prior)": data["teacher_forced_logits"],
-               "proxy": proxy, "calibrated proxy": calibrated, **trained}
+        for name, cal in cals.items():
+            g = torch.Generator().manual_seed(0)
+            zc = cal.perturb(z, cb, g) if getattr(cal, "noise", 0) else z
+            trained[f"{name}, as trained"] = cal.augment(cal.eval().calibrate(proxy_logits(zc, cb, t0)), g)
+    sources = {"generated (prior, validation)": data["generated_stats"],
+               "teacher-forced (prior)": data["teacher_forced_logits"], "proxy": proxy, **trained}
     plot_stats(sources).savefig(out / "histograms.png", dpi=90, bbox_inches="tight")
     tf = data["teacher_forced_logits"]
-    lc.plot_reliability({"proxy": lc.reliability(proxy, tf), "calibrated": lc.reliability(calibrated, tf)}
+    lc.plot_reliability({"proxy": lc.reliability(proxy, tf), **{k: lc.reliability(v, tf) for k, v in trained.items()}}
                         ).savefig(out / "reliability.png", dpi=90, bbox_inches="tight")
     plt.close("all")
 
 # %% ../nbs/08c_stages.ipynb #2270fe53
+CALIBRATED = ("mixture", "noise")  # the calibrations the stage fits: conditions a and c of the trainable rows
+
 def stage_calibration(run:DemoRun) -> dict:
-    "Fit the logit calibration against the prior's generated logits."
+    "Fit the `mixture` and `noise` calibrations against the prior's validation samples."
     import pandas as pd
     from dcdd_nb.calibration import fit_calibration, calibration_report
     c, d, data = run.cfg, run.dir("calibration"), calibration_data(run)
-    cal = fit_calibration(c.calibration_objective, data["latents"], data["codebook"], data["proxy_temperature"],
-                          data["generated_logits"], seed=c.seed)
-    cal.save(d / "calibration")
-    info = calibration_report(cal, data["latents"], data["codebook"], data["proxy_temperature"],
-                              data["generated_logits"], data["teacher_forced_logits"], seed=c.seed)
-    pd.DataFrame([info]).to_csv(d / "fit.csv", index=False)
-    diagnostics(cal, data, d)
-    return info
+    args = lambda: (data["latents"], data["codebook"], data["proxy_temperature"], data["generated_logits"])
+    cals, rows = {}, []
+    for objective in CALIBRATED:
+        cals[objective] = fit_calibration(objective, *args(), seed=c.seed, generated_tokens=data["generated_tokens"])
+        cals[objective].save(d / objective)
+        rows.append(calibration_report(cals[objective], *args(), data["teacher_forced_logits"], seed=c.seed,
+                                       generated_tokens=data["generated_tokens"]))
+    pd.DataFrame(rows).to_csv(d / "fit.csv", index=False)
+    diagnostics(cals, data, d)
+    return {r["objective"]: {k: v for k, v in r.items() if k != "objective"} for r in rows}
+
+# %% ../nbs/08c_stages.ipynb #tf-code
+@torch.no_grad()
+def teacher_distribution(prior:TinyPrior, tok, images:torch.Tensor, labels:torch.Tensor, guidance_scale:float,
+                         batch_size:int=256) -> CodeDistribution: # (M,N,...) fields
+    "LCDM of the prior's teacher-forced guided logits on `images`' token grids, their own tokens as hard codes."
+    from dcdd_nb.calibration import prior_teacher_forced_logits
+    parts = []
+    for x, y in zip(images.split(batch_size), labels.split(batch_size)):
+        ids = tok.quantize(tok.encode(x)).flatten(1)                                          # (B,N)
+        parts.append(lcdm(prior_teacher_forced_logits(prior, y, ids, guidance_scale), tok.codebook, tokens=ids))
+    return CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
+
+TEACHER = {"train": "train.safetensors", "test": "test.safetensors"}  # the teacher stage's files, per split
+
+def stage_teacher(run:DemoRun) -> dict:
+    "Teacher-force the prior on the training and test images: the distribution condition b trains on."
+    from dcdd_nb.train import save_distribution
+    tok, prior = load_run_tokenizer(run), TinyPrior.load(run.dir("prior"))
+    out = {}
+    for split, f in TEACHER.items():
+        d = teacher_distribution(prior, tok, *run_images(run, split), run.cfg.guidance_scale)
+        save_distribution(d, run.dir("teacher") / f)
+        out[split] = {"images": len(d.mean), "mean_entropy": round(d.entropy.mean().item(), 4),
+                      "mean_p1": round(d.p1.mean().item(), 4)}
+    return out
 
 # %% ../nbs/08c_stages.ipynb #ee8d2c60
-def row_train_config(run:DemoRun, row:str) -> dict:
-    "The TrainConfig (as a dict) of decoder row `row`, a trainable `ROWS` key."
+def row_train_config(run:DemoRun, row:str, seed:int|None=None) -> dict: # seed None: the first decoder seed
+    "The TrainConfig (as a dict) of decoder row `row`, a trainable `ROWS` key, for one decoder seed."
     if row not in ROWS or ROWS[row].decoder is None:
         raise ValueError(f"row must be a trainable ROWS key {[k for k, r in ROWS.items() if r.decoder]}, "
                          f"got {row!r}")
-    c = run.cfg
-    return dict(run_dir=str(run.dir("decoders") / row), seed=c.seed, dataset="fashion-mnist", split="train",
-                resolution=c.resolution, channels=1, limit=c.train_images, tokenizer=str(run.dir("tokenizer")),
-                proxy_temperature=c.proxy_temperature, cache_dir=str(run.out / "latents"),
-                calibration=str(run.dir("calibration") / "calibration") if ROWS[row].calibrated else None,
+    c, r = run.cfg, ROWS[row]
+    seed = c.decoder_seeds[0] if seed is None else seed
+    every = max(1, c.decoder_steps // c.curve_points) if c.curve_points else max(10, c.decoder_steps // 4)
+    return dict(run_dir=str(run.dir("decoders") / row / f"seed-{seed}"), seed=seed, dataset="fashion-mnist",
+                split="train", resolution=c.resolution, channels=1, limit=c.train_images,
+                tokenizer=str(run.dir("tokenizer")), proxy_temperature=c.proxy_temperature,
+                cache_dir=str(run.out / "latents"),
+                calibration=str(run.dir("calibration") / r.condition) if r.calibrated else None,
+                teacher=str(run.dir("teacher") / TEACHER["train"]) if r.condition == "teacher" else None,
                 variant=row, decoder=dict(c.decoder), steps=c.decoder_steps, batch_size=c.decoder_batch,
-                lr=c.decoder_lr, checkpoint_every=max(10, c.decoder_steps // 4), **c.train)
+                lr=c.decoder_lr, checkpoint_every=every, keep_checkpoints=max(2, c.curve_points + 1), **c.train)
+
+def trainable_rows() -> list[str]: return [k for k, r in ROWS.items() if r.decoder is not None]
 
 class Interrupted(Exception): "A decoder run stopped on a signal after saving a checkpoint."
 
@@ -167,120 +225,92 @@ def _trained(rd:Path, fp:str) -> bool:
     if not (f.is_file() and f.read_text() == fp and s.is_file()): return False
     return json.loads(s.read_text())["status"] == "finished"
 
+def row_fingerprint(run:DemoRun, row:str, seed:int) -> str:
+    "The fingerprint of one row's training: its config and the records of the stages its data comes from."
+    tc, cond = row_train_config(run, row, seed), ROWS[row].condition
+    up = "calibration" if ROWS[row].calibrated else "teacher" if cond == "teacher" else None
+    return settings_hash([tc, run.records[up]["fingerprint"] if up else None])
+
 def stage_decoders(run:DemoRun) -> dict:
-    "Train decoder rows 2-4 with one budget (each resumes from its checkpoints)."
+    "Train decoder rows 2-6 with one budget, once per decoder seed (each resumes from its checkpoints)."
     from dcdd_nb.train import train
     info = {}
-    for row, r in ROWS.items():
-        if r.decoder is None: continue                                  # row 1, the VQ decoder, is not trained
-        tc, rd = row_train_config(run, row), run.dir("decoders") / row
-        fp = settings_hash([tc, run.records["calibration"]["fingerprint"] if tc["calibration"] else None])
-        if _trained(rd, fp): info[r.name] = json.loads((rd / "row.json").read_text()); continue
-        if rd.exists() and not ((rd / "fingerprint").is_file() and (rd / "fingerprint").read_text() == fp):
-            shutil.rmtree(rd)                                               # trained with other settings
-        rd.mkdir(parents=True, exist_ok=True); (rd / "fingerprint").write_text(fp)
-        t0 = time.perf_counter(); s = train(tc); dt = time.perf_counter() - t0
-        if s["status"] == "interrupted":
-            raise Interrupted(f"decoder row {row!r} stopped at step {s['step']}; run again to continue")
-        if s["status"] != "finished": raise RuntimeError(f"decoder row {row!r} ended with status {s['status']!r}")
-        info[r.name] = {"steps": s["step"], "seconds_this_call": round(dt, 1), "bad_steps": s["bad_steps"]}
-        (rd / "row.json").write_text(json.dumps(info[r.name]))
+    for seed in run.cfg.decoder_seeds:
+        for row in trainable_rows():
+            tc, fp, key = row_train_config(run, row, seed), row_fingerprint(run, row, seed), f"{row}/seed-{seed}"
+            rd = Path(tc["run_dir"])
+            if _trained(rd, fp): info[key] = json.loads((rd / "row.json").read_text()); continue
+            if rd.exists() and not ((rd / "fingerprint").is_file() and (rd / "fingerprint").read_text() == fp):
+                shutil.rmtree(rd)                                           # trained with other settings
+            rd.mkdir(parents=True, exist_ok=True); (rd / "fingerprint").write_text(fp)
+            t0 = time.perf_counter(); s = train(tc); dt = time.perf_counter() - t0
+            if s["status"] == "interrupted":
+                raise Interrupted(f"decoder row {row!r} (seed {seed}) stopped at step {s['step']}; run again "
+                                  "to continue")
+            if s["status"] != "finished":
+                raise RuntimeError(f"decoder row {row!r} (seed {seed}) ended with status {s['status']!r}")
+            info[key] = {"steps": s["step"], "seconds_this_call": round(dt, 1), "bad_steps": s["bad_steps"]}
+            (rd / "row.json").write_text(json.dumps(info[key]))
     return info
 
 # %% ../nbs/08c_stages.ipynb #d7350ff8
-def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, calibration:LogitCalibration|None=None):
-    "fn(condition, steps, generator) of a training run's EMA decoder: logits with the emitted ids, or latents."
-    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline
-    pipe = DCDDPipeline(DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema").eval(), tok,
-                        proxy_temperature=run.cfg.proxy_temperature)
+def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None):
+    "fn(condition, steps, generator) of a training run's EMA decoder (or `decoder`): generated logits, or test latents."
+    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline, proxy_condition, decoder_condition, sample
+    dec = (DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema") if decoder is None else decoder).eval()
+    pipe, r = DCDDPipeline(dec, tok, proxy_temperature=run.cfg.proxy_temperature), ROWS[row]
+    cal = LogitCalibration.load(run.dir("calibration") / r.condition) if r.calibrated else None
     def fn(cond, steps, generator):
-        kw = dict(num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch)
         if "logits" in cond:  # the hard code and G(.) of the tokens the prior emitted, as row 1 decodes them
-            tokens = cond["ids"].flatten(1) if "ids" in cond else None
-            return pipe(logits=cond["logits"], tokens=tokens, logit_temperature=run.cfg.logit_temperature,
-                        **kw).images
-        return pipe(latents=cond["latents"], calibration=calibration, **kw).images
+            return pipe(logits=cond["logits"], tokens=cond["ids"].flatten(1), logit_temperature=tau,
+                        num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch).images
+        z, grid = cond["latents"], tuple(cond["latents"].shape[-2:])
+        if r.condition == "teacher":                 # the prior's distribution of these images, as in training
+            d = CodeDistribution(**{k: getattr(cond["teacher"], k).float() for k in FIELDS})
+            d.token = tok.codebook[cond["ids"].flatten(1)]
+            cm, vq = decoder_condition(d, dec, tok, grid)
+        else: cm, vq = proxy_condition(z, tok, dec, run.cfg.proxy_temperature, cal, generator)
+        return sample(dec, cm, vq, steps, generator).float().clamp(-1, 1)
     return fn
 
-def row_decoders(run:DemoRun, rows:list[str]|None=None) -> dict: # ROWS key -> fn(condition, steps, generator)
-    "The trained rows (default 2-4) of a run as decoding functions (EMA weights), reading latents or logits."
-    rows = [k for k, r in ROWS.items() if r.decoder is not None] if rows is None else rows
-    tok, out = load_run_tokenizer(run), {}
-    for row in rows:
-        tc = row_train_config(run, row)
-        cal = None if tc["calibration"] is None else LogitCalibration.load(tc["calibration"])
-        out[row] = decoder_fn(run, tc["run_dir"], tok, cal)
-    return out
+def row_decoders(run:DemoRun, # a run whose decoders stage is done
+                 rows:list[str]|None=None, # trainable ROWS keys (None: all)
+                 seed:int|None=None, # the decoder seed (None: the first)
+                 taus:dict|None=None, # ROWS key -> LCDM tau for generated logits (missing: 1.0)
+                ) -> dict: # ROWS key -> fn(condition, steps, generator)
+    "The trained rows of a run as decoding functions (EMA weights), reading generated logits or test latents."
+    tok, taus = load_run_tokenizer(run), taus or {}
+    return {row: decoder_fn(run, row_train_config(run, row, seed)["run_dir"], tok, row, taus.get(row, 1.0))
+            for row in (trainable_rows() if rows is None else rows)}
 
-# %% ../nbs/08c_stages.ipynb #9daf8d31
-def _progress(fn, name):
-    "Wrap a decoder callable to tick a progress bar per batch."
-    bar = {}
-    def wrapped(cond, steps, g):
-        out = fn(cond, steps, g)
-        b = bar.setdefault(steps, tqdm(desc=f"{name} @{steps} steps", unit="img", leave=False))
-        b.update(len(out)); return out
-    return wrapped
-
-ARGMAX_CONTROL = "VQ decoder (argmax ids, control)"  # generation: the VQ decoder on the argmax of the logits
-
-def _argmax_vq(tok):
-    "The control line: the VQ decoder on the argmax of the prior's logits, a grid the prior did not emit."
-    return (lambda cond, steps, generator: tok.decode_ids(cond["logits"].argmax(-1).view_as(cond["ids"])), (None,))
-
-def evaluate_run(run:DemoRun|str|Path, # a run (or its folder) whose tokenizer and generate stages are done
-                 decoders:dict|None=None, # name -> fn(cond, steps, generator) or (fn, steps); None: rows 2-4
-                 tasks:tuple=("reconstruction", "generation"), # which evaluations
-                 steps:list|None=None, # sampler steps (None: the run's `eval_steps`)
-                 seeds:list|None=None, # sampling seeds (None: the run's `eval_seeds`)
-                 images:int|None=None, # reconstruct only the first `images` test images (None: all)
-                 progress:bool=False, # a progress bar per decoder
-                ) -> dict: # task -> `dcdd_nb.evaluate.Evaluation` (its `table`, `samples`), row 1 first
-    "Evaluate decoders with the VQ decoder (row 1) on a run's test images and on its generated grids."
-    from dcdd_nb import evaluate as ev
-    from dcdd_nb.metrics import load_classifier
-    if isinstance(run, (str, Path)): run = DemoRun(run)
-    if bad := [t for t in tasks if t not in ("reconstruction", "generation")]:
-        raise ValueError(f"tasks must be among ('reconstruction', 'generation'), got {bad}")
-    c, tok = run.cfg, load_run_tokenizer(run)
-    xt, _ = run_images(run, "test")
-    clf, _ = load_classifier()
-    if decoders is None: decoders = {ROWS[k].name: fn for k, fn in row_decoders(run).items()}
-    st = c.eval_steps if steps is None else steps
-    wrap = (lambda fn, n: _progress(fn, n)) if progress else (lambda fn, n: fn)
-    rows = {n: (wrap(d[0], n), list(d[1])) if isinstance(d, tuple) else (wrap(d, n), list(st))
-            for n, d in decoders.items()}
-    kw = dict(steps=st, seeds=c.eval_seeds if seeds is None else seeds, features=clf.features,
-              features_name="fashion-mnist classifier")
-    out = {}
-    if "reconstruction" in tasks:
-        out["reconstruction"] = ev.evaluate_reconstruction(tok, rows, xt[:images], batch_size=c.eval_batch,
-                                                           **kw)
-    if "generation" in tasks:
-        control = {ARGMAX_CONTROL: _argmax_vq(tok)}      # the grid's own effect, beside rows 1-4
-        out["generation"] = ev.evaluate_generation({ROWS["vq"].name: ev.vq_decoder(tok), **control, **rows},
-                                                   generation_conditions(run), reference=xt, **kw)
+def reconstruction_conditions(run:DemoRun) -> list[tuple[dict, torch.Tensor]]:
+    "The test images as (condition, images) batches: latents, ids and the teacher's distribution of each image."
+    from dcdd_nb.train import load_distribution
+    tok, (x, _) = load_run_tokenizer(run), run_images(run, "test")
+    tf, b, out = load_distribution(run.dir("teacher") / TEACHER["test"], len(x)), run.cfg.eval_batch, []
+    for i in range(0, len(x), b):
+        with torch.no_grad(): z = tok.encode(x[i:i + b])
+        t = CodeDistribution(**{k: getattr(tf, k)[i:i + b] for k in FIELDS})
+        out.append(({"latents": z, "ids": tok.quantize(z), "teacher": t}, x[i:i + b]))
     return out
 
 # %% ../nbs/08c_stages.ipynb #038d951f
+def stage_selection(run:DemoRun) -> dict:
+    "Choose tau per row on validation data; learning curves; the prior-strength sweep."
+    from dcdd_nb.protocol import select
+    return select(run)
+
 def stage_evaluation(run:DemoRun) -> dict:
-    "Rows 1-4 on encoder tokens (reconstruction) and on generated tokens (generation)."
-    from dcdd_nb import evaluate as ev
-    from dcdd_nb.lcdm import lcdm
-    import matplotlib.pyplot as plt
-    d, res = run.dir("evaluation"), evaluate_run(run, progress=True)
-    rec, gen = res["reconstruction"], res["generation"]
-    rec.save(d, "reconstruction"); gen.save(d, "generation")
-    save = lambda fig, name: fig.savefig(d / f"{name}.png", dpi=90, bbox_inches="tight")
-    for name, e in res.items(): save(ev.plot_steps(e.table, "fd"), f"{name}-fd")
-    save(ev.plot_metric(rec.table, "psnr"), "reconstruction-psnr")
-    n, tok = 8, load_run_tokenizer(run)
-    ent = lcdm(generation_conditions(run)[0]["logits"][:n], tok.codebook).entropy   # (n,N), the prior's logits
-    save(ev.plot_entropy_maps(gen.samples[ROWS["lcdm-lc"].name][:n], ent, n=n), "generation-entropy")
-    plt.close("all")
-    return {name: headline(e.table) for name, e in res.items()}
+    "Score rows 1-6 once: scored samples and test images, every seed, paired intervals, two feature spaces."
+    from dcdd_nb.protocol import score
+    return score(run)
 
 # %% ../nbs/08c_stages.ipynb #fed0917d
+def chosen_taus(run:DemoRun) -> dict:
+    "ROWS key -> the LCDM tau the selection chose on validation data ({} before the selection ran)."
+    f = run.dir("selection") / "choices.json"
+    return json.loads(f.read_text())["tau"] if f.is_file() else {}
+
 def decode_logits(run_dir:str|Path, # a demo run folder
                   logits:str|Path, # safetensors file with a (B,N,K) "logits" tensor (e.g. generate's)
                   out:str|Path, # folder for the PNG images and grid.png
@@ -289,14 +319,19 @@ def decode_logits(run_dir:str|Path, # a demo run folder
                   seed:int=0, # seeds the sampler
                   limit:int|None=None, # decode only the first `limit` grids
                  ) -> list[Path]:
-    "Decode recorded VLM logits with one of the run's decoders into PNG files."
+    "Decode recorded VLM logits (and the tokens emitted with them) with one of the run's decoders into PNG files."
     from PIL import Image
+    import warnings
     f = load_file(str(logits))
     if "logits" not in f: raise ValueError(f"logits file {logits} has no 'logits' tensor (keys: {sorted(f)})")
-    fn = row_decoders(DemoRun(run_dir), [row])[row]
-    cond = {"logits": f["logits"][:limit]}
-    if "tokens" in f: cond["ids"] = f["tokens"][:limit]     # the ids the VLM emitted (generate's file has them)
-    imgs = fn(cond, steps, torch.Generator().manual_seed(seed))                              # (B,C,H,W)
+    run = DemoRun(run_dir)
+    fn = row_decoders(run, [row], taus=chosen_taus(run))[row]
+    l = f["logits"][:limit]
+    if "tokens" not in f:
+        warnings.warn(f"{logits} has no 'tokens': decoding the argmax of the logits, not the tokens a sampling "
+                      "VLM emitted", stacklevel=2)
+    ids = (f["tokens"][:limit] if "tokens" in f else l.argmax(-1)).view(len(l), *([math.isqrt(l.shape[1])] * 2))
+    imgs = fn({"logits": l, "ids": ids}, steps, torch.Generator().manual_seed(seed))            # (B,C,H,W)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, im in enumerate(imgs):
@@ -308,5 +343,6 @@ def decode_logits(run_dir:str|Path, # a demo run folder
 
 # %% ../nbs/08c_stages.ipynb #1c2e46a3
 STAGE_RUNNERS = {"data": stage_data, "tokenizer": stage_tokenizer, "prior": stage_prior,
-                 "generate": stage_generate, "calibration": stage_calibration, "decoders": stage_decoders,
-                 "evaluation": stage_evaluation, "report": stage_report}  # what `dcdd_nb.demo.run_stages` runs
+                 "generate": stage_generate, "calibration": stage_calibration, "teacher": stage_teacher,
+                 "decoders": stage_decoders, "selection": stage_selection, "evaluation": stage_evaluation,
+                 "report": stage_report}  # what `dcdd_nb.demo.run_stages` runs
