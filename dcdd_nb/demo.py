@@ -195,8 +195,9 @@ def stage_cost(stage:str, c:DemoConfig) -> float:
             "decoders": runs * (0.02 * c.decoder_steps * c.decoder_batch * px + 0.001 * c.train_images),
             "selection": decode * 8 * n_val * (4 * len(c.taus) + 5 * c.curve_points + 4 * len(c.prior_guidances))
                          + 0.09 * n_val * len(c.prior_guidances) + 10,
-            "evaluation": decode * (sum(c.eval_steps) * len(c.eval_seeds) * runs + sum(c.curve_steps) * 5)
-                          * (c.eval_images + n_gen) + 0.012 * (c.reference_images + 7 * seeds * n_gen) + 30,
+            "evaluation": decode * (sum(c.eval_steps) * runs * (len(c.eval_seeds) * n_gen + c.eval_images)
+                                    + sum(c.curve_steps) * 5 * n_gen)
+                          + 0.012 * (c.reference_images + 5 * seeds * (len(c.eval_seeds) * n_gen + c.eval_images)) + 30,
             "report": 2}[stage]
 
 # %% ../nbs/08_demo.ipynb #2ef9e156

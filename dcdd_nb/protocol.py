@@ -198,8 +198,10 @@ def _runs(run:DemoRun, task:str, batches:list, spaces:FeatureSpaces, cache:Path,
     for ds in c.decoder_seeds:
         for key in trainable_rows():
             fn = row_decoders(run, [key], ds, taus)[key]
-            todo = [(s, e) for s in c.eval_steps for e in c.eval_seeds]
-            if ds == c.decoder_seeds[0]: todo += [(s, c.eval_seeds[0]) for s in c.curve_steps if s not in c.eval_steps]
+            seeds = c.eval_seeds if task == "generation" else c.eval_seeds[:1]   # reconstruction: decoder seeds only
+            todo = [(s, e) for s in c.eval_steps for e in seeds]
+            if ds == c.decoder_seeds[0] and task == "generation":              # the step curve: first seeds only
+                todo += [(s, c.eval_seeds[0]) for s in c.curve_steps if s not in c.eval_steps]
             for steps, seed in todo:
                 f = cache / f"{task}-{key}-d{ds}-s{seed}-{steps}.safetensors"
                 out.append(dict(key=key, decoder=ROWS[key].name, train_seed=ds, seed=seed, steps=steps,
