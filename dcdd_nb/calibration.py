@@ -253,7 +253,7 @@ def _as_trained(cal:LogitCalibration, z:Tensor, codebook:Tensor, proxy_temperatu
     return cal.augment(cal.calibrate(l), generator)
 
 # %% ../nbs/03_calibration.ipynb #noise-fit
-NOISE_STATS = MIX_STATS + ("p_token",)  # what `fit_noise` matches: also the probability of the emitted token
+NOISE_STATS = MIX_STATS + ("p_token", "token_is_argmax")  # what `fit_noise` matches: also the emitted token's p and rank
 
 def _check_emitted(tokens, logits:Tensor, name:str="generated_tokens"):
     "A ValueError naming `name` unless `tokens` are (M,N) integer ids in [0,K) for the (M,N,K) `logits`."
@@ -268,7 +268,7 @@ def fit_noise(latents:Tensor, # (B,D,h,w) latents of real images
               generated_tokens:Tensor, # (M,N) the ids it emitted from them
               codebook:Tensor, # (K,D)
               proxy_temperature:float=1.0, # T0 of the proxy logits -||z - c||^2 / T0
-              noises=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5), # the grid of sigma, in units of `code_scale`
+              noises=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0), # the grid of sigma, in units of `code_scale`
               scale_range:tuple=(1 / 8, 8.0), # the scales searched (a geometric grid, refined around the best)
               images:int=128, # fit on at most this many real and generated images (a seeded subset)
               seed:int=0, # seeds the subsets and the one draw of the noise

@@ -48,10 +48,10 @@ class DemoConfig:
     seed:int=0 # seeds every stage
     resolution:int=rule(32, min=8, check=lambda c, v: f"must be a multiple of 8, got {v}" if v % 8 else None
                         ) # image side (Fashion-MNIST is padded to 32, then resized)
-    train_images:int=rule(8000, min=1) # the first bundled training images: tokenizer, prior and decoders
-    val_images:int=rule(500, min=2, check=_val_rule) # the next ones: the real validation images
-    eval_images:int=rule(200, min=1) # bundled test images reconstructed in the scored evaluation
-    reference_images:int=rule(1000, min=2, max=10_000) # bundled test images: the real set of the scored FD
+    train_images:int=rule(5000, min=1) # the first bundled training images: tokenizer, prior and decoders
+    val_images:int=rule(300, min=2, check=_val_rule) # the next ones: the real validation images
+    eval_images:int=rule(100, min=1) # bundled test images reconstructed in the scored evaluation
+    reference_images:int=rule(500, min=2, max=10_000) # bundled test images: the real set of the scored FD
     tokenizer_steps:int=rule(150, min=1) # TinyVQ optimiser steps
     tokenizer_batch:int=rule(32, min=1)
     tokenizer:dict=rule(factory=dict) # TinyVQConfig overrides (channels, num_codes, code_dim, ...)
@@ -60,11 +60,11 @@ class DemoConfig:
     prior:dict=rule(factory=dict) # PriorConfig overrides (dim, depth, heads)
     guidance_scale:float=rule(2.0, min=0) # the prior's CFG weight when generating and when teacher-forced
     samples_per_class:int=rule(20, min=1) # scored generated token grids per class
-    val_samples_per_class:int=rule(10, min=1) # validation token grids per class (other seeds)
+    val_samples_per_class:int=rule(8, min=1) # validation token grids per class (other seeds)
     calibration_images:int=rule(300, min=1) # training images whose proxy logits the calibrations are fitted on
     proxy_temperature:float=rule(0.05, gt=0) # T0 in -||z-c||^2 / T0
-    decoder_steps:int=rule(100, min=1) # optimiser steps of each decoder row (rows 2-6: one budget)
-    decoder_batch:int=rule(32, min=1)
+    decoder_steps:int=rule(80, min=1) # optimiser steps of each decoder row (rows 2-6: one budget)
+    decoder_batch:int=rule(24, min=1)
     decoder_lr:float=rule(1e-3, gt=0) # peak learning rate of each decoder row
     decoder:dict=rule(factory=dict) # DCDDecoder overrides (block_out_channels, ...)
     train:dict=rule(factory=dict, check=_train_rule) # further TrainConfig keys (ema_decay, mixed_precision, ...)
