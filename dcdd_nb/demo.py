@@ -14,8 +14,8 @@ from .config import rule
 from .train import config_from_dict, TrainConfig
 
 # %% auto #0
-__all__ = ['TRAIN_SPLIT', 'PRESETS', 'STAGES', 'STAGE_INPUTS', 'DemoConfig', 'demo_config', 'settings_hash', 'stage_fingerprint',
-           'DemoRun', 'stage_cost', 'run_stages', 'demo', 'upstream', 'run_stage']
+__all__ = ['TRAIN_SPLIT', 'PRESETS', 'STAGES', 'STAGE_INPUTS', 'RESUMABLE', 'DemoConfig', 'demo_config', 'settings_hash',
+           'stage_fingerprint', 'DemoRun', 'stage_cost', 'run_stages', 'demo', 'upstream', 'run_stage']
 
 # %% ../nbs/08_demo.ipynb #6ec0c678
 _DEMO_SETS = {"run_dir", "seed", "dataset", "split", "resolution", "channels", "limit", "tokenizer",
@@ -55,15 +55,15 @@ class DemoConfig:
     tokenizer_steps:int=rule(150, min=1) # TinyVQ optimiser steps
     tokenizer_batch:int=rule(32, min=1)
     tokenizer:dict=rule(factory=dict) # TinyVQConfig overrides (channels, num_codes, code_dim, ...)
-    prior_steps:int=rule(200, min=1) # TinyPrior optimiser steps
+    prior_steps:int=rule(150, min=1) # TinyPrior optimiser steps
     prior_batch:int=rule(64, min=1)
     prior:dict=rule(factory=dict) # PriorConfig overrides (dim, depth, heads)
     guidance_scale:float=rule(2.0, min=0) # the prior's CFG weight when generating and when teacher-forced
-    samples_per_class:int=rule(20, min=1) # scored generated token grids per class
-    val_samples_per_class:int=rule(8, min=1) # validation token grids per class (other seeds)
-    calibration_images:int=rule(300, min=1) # training images whose proxy logits the calibrations are fitted on
+    samples_per_class:int=rule(16, min=1) # scored generated token grids per class
+    val_samples_per_class:int=rule(6, min=1) # validation token grids per class (other seeds)
+    calibration_images:int=rule(200, min=1) # training images whose proxy logits the calibrations are fitted on
     proxy_temperature:float=rule(0.05, gt=0) # T0 in -||z-c||^2 / T0
-    decoder_steps:int=rule(80, min=1) # optimiser steps of each decoder row (rows 2-6: one budget)
+    decoder_steps:int=rule(70, min=1) # optimiser steps of each decoder row (rows 2-6: one budget)
     decoder_batch:int=rule(24, min=1)
     decoder_lr:float=rule(1e-3, gt=0) # peak learning rate of each decoder row
     decoder:dict=rule(factory=dict) # DCDDecoder overrides (block_out_channels, ...)
@@ -165,16 +165,24 @@ class DemoRun:
         if not all(self.done(u) for u in STAGE_INPUTS[stage][1]): return False
         return self.records.get(stage, {}).get("fingerprint") == self.fingerprint(stage)
 
+    def _save(self):
+        "Write stages.json atomically."
+        tmp = self.out / "stages.json.tmp"
+        tmp.write_text(json.dumps(self.records, indent=1, default=str)); tmp.replace(self.out / "stages.json")
+
     def record(self, stage:str, seconds:float, info:dict):
         "Mark `stage` finished (atomic write of stages.json)."
         self.records[stage] = {"fingerprint": self.fingerprint(stage), "seconds": round(seconds, 2),
                                "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "info": info}
-        tmp = self.out / "stages.json.tmp"
-        tmp.write_text(json.dumps(self.records, indent=1, default=str)); tmp.replace(self.out / "stages.json")
+        self._save()
+
+    def unrecord(self, stage:str):
+        "Drop `stage`'s record (saved at once): it is not done until it records again."
+        if self.records.pop(stage, None) is not None: self._save()
 
     def forget(self, stage:str):
-        "Drop `stage`'s record and outputs, so that it runs again."
-        self.records.pop(stage, None)
+        "Drop `stage`'s record, then its outputs, so that it runs again."
+        self.unrecord(stage)
         if self.dir(stage).exists(): shutil.rmtree(self.dir(stage))
 
 # %% ../nbs/08_demo.ipynb #796be716
@@ -201,6 +209,8 @@ def stage_cost(stage:str, c:DemoConfig) -> float:
             "report": 2}[stage]
 
 # %% ../nbs/08_demo.ipynb #2ef9e156
+RESUMABLE = ("decoders", "selection", "evaluation")  # stages that keep their folder: they resume inside it
+
 def run_stages(run:DemoRun, stages:list[str]|None=None, force:list[str]=(), log=print) -> dict:
     "Run `stages` (default all) that are not done or are forced; returns the records."
     stages = stages or STAGES
@@ -215,7 +225,8 @@ def run_stages(run:DemoRun, stages:list[str]|None=None, force:list[str]=(), log=
         if s not in todo: log(f"{head}: done before ({run.records[s]['seconds']:.0f} s), skipped"); continue
         left = ratio * sum(stage_cost(t, run.cfg) for t in todo[todo.index(s):])
         log(f"{head}: {runners[s].__doc__} (about {left / 60:.1f} min left{cpu_note})")
-        if run.dir(s).exists() and s != "decoders": shutil.rmtree(run.dir(s))  # decoders resume inside rows
+        run.unrecord(s)                  # first the record, then the outputs: a record never outlives them
+        if run.dir(s).exists() and s not in RESUMABLE: shutil.rmtree(run.dir(s))
         run.dir(s).mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter(); info = runners[s](run); dt = time.perf_counter() - t0
         run.record(s, dt, info)

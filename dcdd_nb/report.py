@@ -125,12 +125,15 @@ def _sections(run:DemoRun) -> list[str]:
         "", "FD against the reference test images; `diff_row2` / `diff_row1`: paired difference to row 2 / row 1 "
         f"[interval]; `_efficientnet`: the second feature space. Real-vs-real floor: {floor_line or '-'}.", "",
         _table(ev["generation"], _HEAD),
-        *_img(run, "evaluation/generation-grid.png", "generation: one sample per class (lines); VQ decoder | rows"),
+        "One scored sample per class (lines); columns: VQ decoder, the control (VQ decoder on the argmax), rows 2-6 "
+        "(first seeds):", "",
+        *_img(run, "evaluation/generation-grid.png", "generation grid"),
         *_img(run, "evaluation/paired.png", "paired differences to row 2"),
         f"## Reconstruction ({c.eval_images} test images, encoder tokens)", "",
         "Each row sees the condition it was trained on; FD against the same test images, resampled in pairs.", "",
         _table(ev["reconstruction"], _HEAD[:-1] + ["psnr", "ssim", "seconds_per_image"]),
-        *_img(run, "evaluation/reconstruction-grid.png", "reconstruction: original | VQ decoder | rows"),
+        "Columns: the original, VQ decoder, rows 2-6 (first seeds):", "",
+        *_img(run, "evaluation/reconstruction-grid.png", "reconstruction grid"),
         "## Choices made on validation data", "", "LCDM tau per distribution row (validation FD, classifier and "
         "EfficientNet; `chosen`: the lowest classifier FD):", "",
         _table(_csv(run.dir("selection") / "tau.csv")),
