@@ -13,18 +13,44 @@ import pandas as pd
 def sha(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.is_file() else "missing"
 
 
+def _calibrations(r:Path) -> dict:
+    "name -> calibration.json of a run: one folder per objective since the protocol, one `calibration/` before."
+    c = r / "calibration"
+    return {f.parent.name: json.loads(f.read_text()) for f in sorted(c.glob("*/calibration.json"))}
+
+
+def _decoders(r:Path) -> dict:
+    "row (and seed) -> weights hash: decoders/<row>/seed-<s>/ since the protocol, decoders/<row>/ before."
+    return {str(f.parent.relative_to(r / "decoders")): json.loads(f.read_text())["weights_sha256"][:16]
+            for f in sorted((r / "decoders").glob("**/summary.json")) if "experiments" not in f.parts}
+
+
+def _tables(r:Path) -> dict:
+    "task -> table: runs.csv (one row per run) since the protocol, reconstruction.csv / generation.csv before."
+    if (r / "evaluation/runs.csv").is_file():
+        t = pd.read_csv(r / "evaluation/runs.csv")
+        return {k: g.rename(columns={"fd_classifier": "fd"}) for k, g in t.groupby("task")}
+    return {k: pd.read_csv(r / f"evaluation/{k}.csv") for k in ("reconstruction", "generation")
+            if (r / f"evaluation/{k}.csv").is_file()}
+
+
 def main(a:Path, b:Path):
-    for f in ["tokenizer/model.safetensors", "prior/model.safetensors", "generate/generated.safetensors"]:
+    for f in ["tokenizer/model.safetensors", "prior/model.safetensors", "generate/generated.safetensors",
+              "generate/validation.safetensors", "teacher/train.safetensors"]:
         print(f"{f:40s} {sha(a / f)} {sha(b / f)} {'same' if sha(a / f) == sha(b / f) else 'DIFFERENT'}")
-    cal = [json.loads((r / "calibration/calibration/calibration.json").read_text()) for r in (a, b)]
-    print(f"calibration scale/mix: {cal[0]['scale']}/{cal[0]['mix']}  vs  {cal[1]['scale']}/{cal[1]['mix']}")
-    for row in ["top1", "lcdm", "lcdm-lc"]:
-        w = [json.loads((r / f"decoders/{row}/summary.json").read_text())["weights_sha256"][:16] for r in (a, b)]
-        print(f"decoder {row:8s} weights {w[0]} {w[1]} {'same' if w[0] == w[1] else 'DIFFERENT'}")
-    for t in ["reconstruction", "generation"]:
-        x, y = pd.read_csv(a / f"evaluation/{t}.csv"), pd.read_csv(b / f"evaluation/{t}.csv")
-        cols = [c for c in ["decoder", "steps", "fd", "fd_lo", "fd_hi", "psnr", "ssim"] if c in x]
-        m = x[cols].merge(y[cols], on=["decoder", "steps"], suffixes=("_before", "_after"), how="outer")
+    ca, cb = _calibrations(a), _calibrations(b)
+    for k in sorted(set(ca) | set(cb)):
+        show = lambda c: "missing" if c is None else f"scale {c['scale']:.6g} mix {c['mix']} noise {c.get('noise', 0.0)}"
+        print(f"calibration {k:12s} {show(ca.get(k))}  vs  {show(cb.get(k))}")
+    da, db = _decoders(a), _decoders(b)
+    for k in sorted(set(da) | set(db)):
+        wa, wb = da.get(k, "missing"), db.get(k, "missing")
+        print(f"decoder {k:18s} weights {wa} {wb} {'same' if wa == wb else 'DIFFERENT'}")
+    ta, tb = _tables(a), _tables(b)
+    for t in sorted(set(ta) & set(tb)):
+        keys = [c for c in ["decoder", "train_seed", "seed", "steps"] if c in ta[t] and c in tb[t]]
+        cols = keys + [c for c in ["fd", "fd_lo", "fd_hi", "fd_efficientnet", "psnr", "ssim"] if c in ta[t]]
+        m = ta[t][cols].merge(tb[t][[c for c in cols if c in tb[t]]], on=keys, suffixes=("_a", "_b"), how="outer")
         print(f"\n{t}\n" + m.to_string(index=False))
 
 
