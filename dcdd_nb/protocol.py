@@ -258,14 +258,12 @@ def headline(paired:pd.DataFrame, runs:pd.DataFrame) -> list[dict]:
     return out
 
 # %% ../nbs/08d_protocol.ipynb #pr-figs
-def _grid(runs:list, reference:Tensor|None, steps:int, path:Path, scale:int=3):
-    "Originals (reconstruction) | row 1 | each row, first seeds, one image per line, `scale`x nearest."
+def _grid(runs:list, reference:Tensor|None, steps:int, seeds:tuple, path:Path, scale:int=3):
+    "Originals (reconstruction) | row 1 | each row at (decoder seed, sampling seed) `seeds`, `scale`x nearest."
     from PIL import Image
     from dcdd_nb.evaluate import comparison_grid
-    samples = {x["decoder"]: x["r"]["images"] for x in runs
-               if x["steps"] in (None, steps) and x["seed"] == 0 and x["train_seed"] in (None, runs[-1]["train_seed"])
-               and len(x["r"]["images"])}
-    samples = {k: v for k, v in samples.items()}
+    samples = {x["decoder"]: x["r"]["images"] for x in runs if x["steps"] in (None, steps) and len(x["r"]["images"])
+               and (x["train_seed"], x["seed"]) in ((None, 0), seeds)}
     g = comparison_grid(reference, samples, n=len(next(iter(samples.values()))))
     g.resize((g.width * scale, g.height * scale), Image.NEAREST).save(path)
 
@@ -301,7 +299,7 @@ def score(run:DemoRun) -> dict:
         rt = _run_table(task, runs, ref); tables.append(rt)
         pt = paired_table(task, runs, ref, steps, c.n_boot, c.seed); paired.append(pt)
         info[task] = headline(pt, rt)
-        _grid(runs, originals, steps, d / f"{task}-grid.png")
+        _grid(runs, originals, steps, (c.decoder_seeds[0], c.eval_seeds[0]), d / f"{task}-grid.png")
     runs_t, paired_t = pd.concat(tables, ignore_index=True), pd.concat(paired, ignore_index=True)
     runs_t.to_csv(d / "runs.csv", index=False); paired_t.to_csv(d / "paired.csv", index=False)
     _plot_paired(paired_t, d / "paired.png")
