@@ -80,13 +80,13 @@ class DemoConfig:
 
 PRESETS = {
     "quick": DemoConfig(),
-    # full: sized to finish within about 2.5 h on 2 CPU cores (one session), so three decoder seeds
-    # with one sampling seed each, and no step curve (the gpu preset has both)
+    # full: sized to finish in about 2 h on 2 CPU cores, inside one working session, so three decoder
+    # seeds with one sampling seed each and no step curve (the gpu preset has both)
     "full": DemoConfig(preset="full", train_images=38000, val_images=2000, eval_images=500,
                        reference_images=10_000, tokenizer_steps=800, tokenizer_batch=64, prior_steps=800,
                        prior_batch=64, samples_per_class=100, val_samples_per_class=40, calibration_images=2000,
-                       decoder_steps=400, decoder_batch=48, decoder_seeds=[0, 1, 2], taus=[0.25, 0.5, 1.0],
-                       curve_points=4, prior_guidances=[1.0, 3.0, 5.0], eval_seeds=[0]),
+                       decoder_steps=400, decoder_batch=32, decoder_seeds=[0, 1, 2], taus=[0.25, 0.5, 1.0],
+                       curve_points=3, prior_guidances=[1.0, 3.0, 5.0], eval_seeds=[0]),
     "gpu": DemoConfig(preset="gpu", resolution=64, train_images=38000, val_images=2000, eval_images=1000,
                       reference_images=10_000, tokenizer_steps=4000, tokenizer_batch=128,
                       tokenizer=dict(channels=[64, 128, 128]), prior_steps=4000, prior_batch=256,
