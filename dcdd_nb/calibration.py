@@ -21,8 +21,8 @@ from .logit_stats import wasserstein_1d
 
 # %% auto #0
 __all__ = ['MIX_STATS', 'NOISE_STATS', 'OBJECTIVES', 'LogitCalibration', 'context_mixture', 'load_calibration', 'mixture_stats',
-           'fit_mixture', 'code_scale', 'fit_noise', 'fit_calibration', 'calibration_report', 'reliability',
-           'agreement_gap', 'plot_reliability', 'prior_teacher_forced_logits']
+           'fit_mixture', 'code_scale', 'as_trained', 'fit_noise', 'fit_calibration', 'calibration_report',
+           'reliability', 'agreement_gap', 'plot_reliability', 'prior_teacher_forced_logits']
 
 # %% ../nbs/03_calibration.ipynb #49fb7174
 def _check_noise(noise, name:str="noise") -> float:
@@ -246,8 +246,12 @@ def perturb(self:LogitCalibration,
     eps = torch.randn(check_latents(z, codebook).shape, generator=generator, device=z.device, dtype=z.dtype)
     return z + (self.noise * code_scale(codebook)) * eps
 
-def _as_trained(cal:LogitCalibration, z:Tensor, codebook:Tensor, proxy_temperature:float,
-                generator:torch.Generator|None=None) -> Tensor: # (B,N,K) fp32
+def as_trained(cal:LogitCalibration, # the calibration, in the mode it is used in
+               z:Tensor, # (B,D,h,w) encoder latents
+               codebook:Tensor, # (K,D)
+               proxy_temperature:float, # T0 of the proxy logits
+               generator:torch.Generator|None=None, # seeds the latent noise and the mixture
+              ) -> Tensor: # (B,N,K) fp32
     "Logits as a decoder is trained on them: proxy logits of the perturbed latents, scaled, then mixed."
     l = proxy_logits(cal.perturb(z, codebook, generator), codebook, proxy_temperature)
     return cal.augment(cal.calibrate(l), generator)
@@ -364,7 +368,7 @@ def calibration_report(calibration:LogitCalibration|None, # a calibration (None:
         z = latents[idx[i:i + images_per_chunk]]                                          # (b,D,h,w)
         ids = None if gt is None else nearest_codes(z, codebook).flatten(1)   # (b,N) the encoder's tokens
         l = proxy_logits(z, codebook, proxy_temperature)                      # (b,N,K)
-        trained = _as_trained(cal, z, codebook, proxy_temperature, aug)       # as the decoder sees it
+        trained = as_trained(cal, z, codebook, proxy_temperature, aug)       # as the decoder sees it
         d = {f"{k}_{when}": v for when, x in (("before", l), ("after", trained))
              for k, v in mixture_stats(x, codebook, tokens=ids).items()}
         if tf is not None:

@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from PIL import Image
 from .data import image_grid
-from .metrics import psnr, ssim, iter_batches, fd_bootstrap, kernel_inception_distance, Unavailable
+from .metrics import psnr, ssim, iter_batches, fd_bootstrap, kernel_inception_distance
+from .features import Unavailable
 from .decoder import ROWS
 
 # %% auto #0

