@@ -1,4 +1,4 @@
-"""One validator for every config dataclass of the package: each field's rules sit in its metadata, and errors name the key.
+"""One validator for every config dataclass of the package (each field's rules sit in its metadata, and errors name the key), and file reads whose errors name the file.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/config.html.md"""
 
@@ -6,12 +6,13 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/config.html.md"""
 
 # %% ../nbs/00a_config.ipynb #cf-imp
 from __future__ import annotations
-import operator
+import json, operator
 from dataclasses import field, fields, MISSING
+from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['rule', 'validate', 'coerce']
+__all__ = ['rule', 'validate', 'coerce', 'FileFormatError', 'read_json', 'read_yaml', 'read_tensors']
 
 # %% ../nbs/00a_config.ipynb #cf-validate
 def rule(default=MISSING, *, factory=MISSING, **rules):
@@ -62,3 +63,27 @@ def coerce(f, # a dataclass field
         v = yaml.safe_load(v)  # "7" -> 7, "{a: 1}" -> {}
     if "float" in t and isinstance(v, int) and not isinstance(v, bool): v = float(v)
     return v
+
+# %% ../nbs/00a_config.ipynb #c67b9b14
+class FileFormatError(ValueError):
+    "A file that exists but cannot be read as what it should be; the message names it."
+
+def _read(path, what:str, parse):
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path} does not exist (expected {what})")
+    try: return parse(path)
+    except Exception as e:
+        raise FileFormatError(f"{path} is not a readable {what}: {type(e).__name__}: {e}".splitlines()[0]) from e
+
+def read_json(path:str|Path, what:str="JSON file"):
+    "The parsed JSON of `path`; errors name the file and `what` it should be."
+    return _read(path, what, lambda p: json.loads(p.read_text()))
+
+def read_yaml(path:str|Path, what:str="YAML file"):
+    "The parsed YAML of `path` (None for an empty file); errors name the file."
+    return _read(path, what, lambda p: yaml.safe_load(p.read_text()))
+
+def read_tensors(path:str|Path, what:str="safetensors file", device:str="cpu") -> dict:
+    "Every tensor of a safetensors file (no code runs on load); errors name the file."
+    from safetensors.torch import load_file
+    return _read(path, what, lambda p: load_file(str(p), device=str(device)))
