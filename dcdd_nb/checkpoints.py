@@ -7,21 +7,26 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/checkpoints.html.md"""
 # %% ../nbs/04a_checkpoints.ipynb #f4ee5d64
 from __future__ import annotations
 import hashlib, json, os, shutil, warnings
+from contextlib import contextmanager
 from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
 from diffusers.training_utils import EMAModel
+from .config import read_json
 
 # %% auto #0
-__all__ = ['save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'load_checkpoint']
+__all__ = ['save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'CheckpointError', 'load_checkpoint', 'resume_checkpoint',
+           'RunFolderBusy', 'run_lock']
 
 # %% ../nbs/04a_checkpoints.ipynb #dd5a6d00
 def _sha256(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
 
+_FILES = ("counters.json", "model.safetensors", "state.pt")  # what a checkpoint holds besides its manifest
+
 def save_checkpoint(folder:Path, step:int, model, ema:EMAModel, optimizer, scheduler,
                     counters:dict, # bad-step counts, saved with the step
                     keep:int) -> Path: # how many checkpoints to keep
-    "Write checkpoint `step` atomically into `folder` and keep only the `keep` newest."
+    "Write checkpoint `step` atomically into `folder`; keep the `keep` newest intact ones, none newer than `step`."
     # Not accelerate's save_state: it writes in place without checksums, so a crash mid-save leaves a checkpoint
     # that load_state would read; a folder renamed when complete, with a sha256 manifest, cannot be half written.
     folder.mkdir(parents=True, exist_ok=True)
@@ -35,14 +40,24 @@ def save_checkpoint(folder:Path, step:int, model, ema:EMAModel, optimizer, sched
     (tmp / "manifest.json").write_text(json.dumps({f.name: _sha256(f) for f in sorted(tmp.iterdir())}))
     if final.exists(): shutil.rmtree(final)
     os.replace(tmp, final)
-    for old in sorted(folder.glob("step-*"))[:-keep]: shutil.rmtree(old)
+    kept = 1
+    for old in sorted(folder.glob("step-*"), reverse=True):
+        if old == final: continue
+        problem = f"newer than step {step}, from before a resume" if old.name > final.name else checkpoint_ok(old)
+        if problem is None and kept < keep: kept += 1; continue
+        if problem is not None: warnings.warn(f"removing checkpoint {old}: {problem}")
+        shutil.rmtree(old)
     return final
 
 def checkpoint_ok(ckpt:Path) -> str|None:
     "None if the checkpoint is complete and intact, else what is wrong."
     m = ckpt / "manifest.json"
     if not m.is_file(): return "manifest.json is missing"
-    for name, sha in json.loads(m.read_text()).items():
+    try: manifest = json.loads(m.read_text())
+    except (ValueError, UnicodeDecodeError): return "manifest.json is not valid JSON"
+    if not isinstance(manifest, dict) or sorted(manifest) != sorted(_FILES):
+        return f"manifest.json does not list the checkpoint's files {list(_FILES)}"
+    for name, sha in manifest.items():
         if not (ckpt / name).is_file(): return f"{name} is missing"
         if _sha256(ckpt / name) != sha: return f"{name} does not match its sha256"
     return None
@@ -56,10 +71,54 @@ def latest_checkpoint(folder:Path) -> Path|None:
         warnings.warn(f"checkpoint {ckpt.name} is corrupted ({problem}); trying the one before it")
     return None
 
+class CheckpointError(RuntimeError):
+    "A checkpoint (or a folder of them) that cannot be resumed from; the message names the file."
+
 def load_checkpoint(ckpt:Path, model, ema:EMAModel, optimizer, scheduler) -> dict:
-    "Restore a checkpoint into the given objects; returns its counters."
-    model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
-    st = torch.load(ckpt / "state.pt", weights_only=True)
-    ema.load_state_dict(st["ema"]); optimizer.load_state_dict(st["optimizer"])
-    scheduler.load_state_dict(st["scheduler"])
-    return json.loads((ckpt / "counters.json").read_text())
+    "Restore a checkpoint into the given objects; returns its counters. A file that does not load: `CheckpointError`."
+    def named(name:str, load):
+        try: return load(ckpt / name)
+        except Exception as e:
+            raise CheckpointError(f"{ckpt / name} does not load: {type(e).__name__}: {e}".splitlines()[0]) from e
+    named("model.safetensors", lambda p: model.load_state_dict(load_file(str(p))))
+    st = named("state.pt", lambda p: torch.load(p, weights_only=True))  # weights_only: a pickle runs no code
+    named("state.pt", lambda p: (ema.load_state_dict(st["ema"]), optimizer.load_state_dict(st["optimizer"]),
+                                 scheduler.load_state_dict(st["scheduler"])))
+    return named("counters.json", lambda p: read_json(p, "checkpoint counters"))
+
+def resume_checkpoint(folder:Path, model, ema:EMAModel, optimizer, scheduler
+                     ) -> tuple[Path|None, dict|None]: # the checkpoint loaded and its counters; (None, None): none
+    "Load the newest checkpoint that is intact and loads, warning about each newer one that is not."
+    problems = []
+    for ckpt in sorted(Path(folder).glob("step-*"), reverse=True):
+        problem = checkpoint_ok(ckpt)
+        if problem is None:
+            try: return ckpt, load_checkpoint(ckpt, model, ema, optimizer, scheduler)
+            except CheckpointError as e: problem = str(e)
+        problems.append(f"{ckpt.name}: {problem}")
+        warnings.warn(f"checkpoint {ckpt} cannot be resumed from ({problem}); trying the one before it")
+    if problems:
+        raise CheckpointError(f"no checkpoint in {folder} can be resumed from ({'; '.join(problems)}); starting "
+                              "over would discard the run: pass restart=True (`dcdd train --restart`) to do so")
+    return None, None
+
+# %% ../nbs/04a_checkpoints.ipynb #204851a6
+class RunFolderBusy(RuntimeError):
+    "Another process holds the run folder's lock."
+
+@contextmanager
+def run_lock(folder:str|Path):
+    "Hold an exclusive lock on `folder` (a run folder) while the block runs; `RunFolderBusy` if another process has it."
+    try: import fcntl
+    except ImportError: yield; return                               # no advisory locks here (Windows)
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise RunFolderBusy(f"run folder {folder} is in use by process {pid}; wait for it to end or stop it "
+                                "(the lock goes with the process)") from None
+        os.ftruncate(fd, 0); os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally: os.close(fd)                                          # closing releases the lock

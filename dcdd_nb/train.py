@@ -6,12 +6,12 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #73aaffc7
 from __future__ import annotations
-import csv, hashlib, json, signal, time, warnings
-from contextlib import contextmanager
+import csv, hashlib, json, shutil, signal, sys, time, warnings
+from contextlib import contextmanager, ExitStack
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save_file
 from torch import Tensor
 import yaml
 from tqdm.auto import tqdm
@@ -20,17 +20,18 @@ from diffusers.training_utils import EMAModel
 from diffusers.optimization import get_cosine_schedule_with_warmup
 from fastcore.basics import patch
 
-from .config import rule, validate, coerce
+from .config import rule, validate, coerce, read_yaml, read_tensors
 from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
 from .adapters import load_tokenizer
 from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_condition, decoder_loss, sample
 from .lcdm import FIELDS, CodeDistribution
 from .calibration import load_calibration
-from .checkpoints import save_checkpoint, checkpoint_ok, latest_checkpoint, load_checkpoint
+from .checkpoints import save_checkpoint, latest_checkpoint, resume_checkpoint, run_lock
 
 # %% auto #0
 __all__ = ['TRAINABLE', 'TrainConfig', 'config_from_dict', 'load_config', 'save_config', 'precompute_conditions',
-           'save_distribution', 'load_distribution', 'step_generator', 'build_decoder', 'RunLog', 'Trainer', 'train']
+           'save_distribution', 'load_distribution', 'step_generator', 'build_decoder', 'RunLog', 'claim_run_folder',
+           'Trainer', 'train']
 
 # %% ../nbs/05_train.ipynb #85dad762
 TRAINABLE = tuple(k for k, r in ROWS.items() if r.decoder is not None)  # rows with a decoder to train
@@ -117,8 +118,7 @@ def load_config(path:str|Path|None=None, overrides:list[str]|None=None) -> Train
     d = {}
     if path is not None:
         p = Path(path)
-        if not p.is_file(): raise FileNotFoundError(f"config file {p} not found")
-        d = yaml.safe_load(p.read_text()) or {}  # YAML is a superset of JSON
+        d = read_yaml(p, "training config") or {}  # YAML is a superset of JSON
         if not isinstance(d, dict): raise ValueError(f"config file {p} must hold a mapping of keys to values")
     ov, items = {}, list(overrides or [])
     while items:
@@ -156,8 +156,7 @@ def load_distribution(path:str|Path, # a file written by `save_distribution`
                       n:int|None=None, # the images the run trains on: the file must hold at least these
                       device="cpu") -> CodeDistribution: # float16 fields, the first `n` images
     "The `CodeDistribution` of a `save_distribution` file, checked for its fields and size."
-    if not Path(path).is_file(): raise FileNotFoundError(f"teacher distribution file {path} not found")
-    f = load_file(str(path), device=str(device))
+    f = read_tensors(path, "teacher distribution file", device)
     if missing := [k for k in FIELDS if k not in f]:
         raise ValueError(f"{path} is not a CodeDistribution file: it lacks {missing}")
     if n is not None and len(f["mean"]) < n:
@@ -252,25 +251,60 @@ class RunLog:
     def close(self):
         if self.tb is not None: self.tb.close()
 
+# %% ../nbs/05_train.ipynb #9fa1e22b
+_BOOKKEEPING = ("run_dir", "log_every", "checkpoint_every", "keep_checkpoints", "sample_every", "sample_steps",
+                "max_bad_steps", "cache_dir")  # keys that may change between calls: they do not touch the weights
+_OUTPUTS = ("checkpoints", "decoder", "decoder_ema", "samples", "tensorboard", "metrics.csv", "summary.json")
+
+def claim_run_folder(cfg:TrainConfig, restart:bool=False) -> Path:
+    "`cfg.run_dir`, checked to hold no run trained with another config (`restart`: its outputs cleared first)."
+    run = Path(cfg.run_dir)
+    outputs = [run / n for n in _OUTPUTS if (run / n).exists()]
+    if restart:
+        for o in outputs: shutil.rmtree(o) if o.is_dir() else o.unlink()
+    elif outputs and (run / "config.yaml").is_file():
+        norm = lambda d: yaml.safe_load(yaml.safe_dump(d))               # as YAML keeps them (tuples -> lists)
+        old = {**norm(asdict(TrainConfig())), **(read_yaml(run / "config.yaml", "training config") or {})}
+        new = norm(asdict(cfg))
+        if diff := [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
+                    if k not in _BOOKKEEPING and old.get(k) != new.get(k)]:
+            raise ValueError(f"run folder {run} holds a run trained with another config ({'; '.join(diff)}); "
+                             "pass restart=True (`dcdd train --restart`) to start a new run there, or use another "
+                             "run_dir")
+    return run
+
 # %% ../nbs/05_train.ipynb #tr-init
 class Trainer:
     "A decoder training run, built from its config (resumed from its folder's latest checkpoint); `fit` runs it."
-    def __init__(self, cfg:TrainConfig):
-        self.cfg = cfg
-        self.acc = acc = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available(),
+    def __init__(self, cfg:TrainConfig, restart:bool=False): # restart: clear the folder's run, start a new one
+        self.cfg, self.held = cfg, ExitStack()
+        self.acc = Accelerator(mixed_precision=cfg.mixed_precision, cpu=not torch.cuda.is_available(),
                                      gradient_accumulation_steps=cfg.grad_accum)
         self.run = Path(cfg.run_dir)
+        try: self._build(restart)
+        except BaseException: self.close(); raise
+
+    def close(self):
+        "Release the run folder (after `fit`, or when a run is dropped unfitted)."
+        self.held.close()
+
+    def _build(self, restart:bool):
+        cfg, acc = self.cfg, self.acc
         if acc.is_main_process:
+            self.held.enter_context(run_lock(self.run))
+            claim_run_folder(cfg, restart)
             (self.run / "samples").mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.run / "config.yaml")
+        acc.wait_for_everyone()
         self.tok, self.data, self.z, model = _setup(cfg, acc)
         self.calib, self.conds = _conditioning(cfg, self.tok, self.z, model, acc.device)
         self.teacher = None if cfg.teacher is None else load_distribution(cfg.teacher, len(self.data), acc.device)
         opt, self.sched, self.ema = _optimizer(cfg, model)
-        ckpt = latest_checkpoint(self.run / "checkpoints")
-        self.counters = ({"bad_steps": 0, "bad_streak": 0} if ckpt is None
-                         else load_checkpoint(ckpt, model, self.ema, opt, self.sched))
+        ckpt, counters = resume_checkpoint(self.run / "checkpoints", model, self.ema, opt, self.sched)
+        self.counters = counters or {"bad_steps": 0, "bad_streak": 0}
         self.start = self.counters.pop("step", 0)
+        if ckpt is not None and acc.is_main_process:
+            print(f"resuming {self.run} from step {self.start} of {cfg.steps} ({ckpt.name})", file=sys.stderr)
         self.ema.to(acc.device)
         self.wrapped, self.opt = acc.prepare(model, opt)
         self.model = acc.unwrap_model(self.wrapped)  # the plain module: config, EMA, checkpoints, saving
@@ -384,7 +418,8 @@ def fit(self:Trainer) -> dict:
     finally:
         self.bar.close()
         if self.runlog is not None: self.runlog.close()
-    return self.finish(step + 1 if c.steps > self.start else self.start)
+    try: return self.finish(step + 1 if c.steps > self.start else self.start)
+    finally: self.close()
 
 @patch
 def finish(self:Trainer, step:int) -> dict:
@@ -405,6 +440,8 @@ def finish(self:Trainer, step:int) -> dict:
     acc.wait_for_everyone()
     return summary
 
-def train(cfg:TrainConfig|dict) -> dict:
+def train(cfg:TrainConfig|dict, # the run
+          restart:bool=False, # clear the run folder's outputs and start a new run there
+         ) -> dict:
     "Train a decoder as `cfg` says, resuming from the latest intact checkpoint in its run folder; the summary."
-    return Trainer(config_from_dict(cfg) if isinstance(cfg, dict) else validate(cfg)).fit()
+    return Trainer(config_from_dict(cfg) if isinstance(cfg, dict) else validate(cfg), restart).fit()
