@@ -6,7 +6,8 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/cli.html.md"""
 
 # %% ../nbs/08b_cli.ipynb #a8f73274
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, os, signal, sys, threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import yaml
@@ -61,10 +62,13 @@ def default_config_dir() -> Path:
     return Path(importlib.util.find_spec("dcdd_nb").origin).parent.parent / "configs"
 
 # %% ../nbs/08b_cli.ipynb #3b495471
-def cmd_train(config:str|None, overrides:list[str]) -> int:
+def cmd_train(config:str|None, # a YAML/JSON TrainConfig file (None: the defaults)
+              overrides:list[str], # --key value pairs
+              restart:bool=False, # clear the run folder's outputs and start a new run there
+             ) -> int:
     "`dcdd train`: one decoder training run (see `dcdd_nb.train.TrainConfig` for the keys)."
     from dcdd_nb.train import load_config, train
-    summary = train(load_config(config, overrides))
+    summary = train(load_config(config, overrides), restart=restart)
     print(json.dumps(summary))
     return 0 if summary["status"] in ("finished", "interrupted") else 1
 
@@ -103,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--run", required=True); pb.add_argument("--to", required=True)
     t = sub.add_parser("train", help="train a decoder: dcdd train --config FILE [--key value ...]")
     t.add_argument("--config", default=None, help="YAML/JSON TrainConfig; a --key value after it overrides a key")
+    t.add_argument("--restart", action="store_true", help="clear the run folder's outputs and start a new run there")
     sub.add_parser("docs", help="build the static docs site: dcdd docs site [--out site/]")
     return ap
 
@@ -117,18 +122,36 @@ def _run(a) -> None:
         print(f"dcdd decode: {len(ps)} images and grid.png in {a.out}")
     else: print(json.dumps(dm.run_stage(a.run, a.stage, _set(a.set))["info"], indent=1, default=str))
 
+def _sigterm(signum, frame): raise KeyboardInterrupt  # SIGTERM ends a command the way Ctrl-C does
+
+@contextmanager
+def _terminate_as_interrupt():
+    "SIGTERM raises KeyboardInterrupt inside the block (main thread only; training installs its own handler)."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = signal.signal(signal.SIGTERM, _sigterm)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
 def main(argv:list[str]|None=None) -> int:
-    "The `dcdd` command."
+    "The `dcdd` command: 0 done, 1 a named error, 2 bad arguments, 130 interrupted (what was saved is kept)."
     ap = _parser()
     a, rest = ap.parse_known_args(argv)
-    if a.cmd == "train": return cmd_train(a.config, rest)
     if a.cmd == "docs":
         from dcdd_nb.docs import main as docs_main
         return docs_main(rest)
-    if rest: ap.error(f"unrecognized arguments: {' '.join(rest)}")
-    try: _run(a)
+    if rest and a.cmd != "train": ap.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        with _terminate_as_interrupt():
+            if a.cmd == "train": return cmd_train(a.config, rest, a.restart)
+            _run(a)
     except stages.Interrupted as e:
         print(f"dcdd: {e}", file=sys.stderr); return 130
+    except KeyboardInterrupt:
+        print("dcdd: interrupted; what was saved is kept, and the same command resumes from there", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, RuntimeError) as e:  # the library's named errors: a message, not a traceback
+        if os.environ.get("DCDD_DEBUG"): raise
+        print(f"dcdd: error: {e}\n(DCDD_DEBUG=1 shows the traceback)", file=sys.stderr); return 1
     return 0
 
 # %% ../nbs/08b_cli.ipynb #ac05660d
