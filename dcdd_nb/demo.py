@@ -10,7 +10,8 @@ import hashlib, json, shutil, time
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch, yaml
-from .config import rule
+from .config import rule, read_json, read_yaml
+from .checkpoints import run_lock
 from .train import config_from_dict, TrainConfig
 
 # %% auto #0
@@ -141,7 +142,8 @@ _RETIRED = {"field_dropout": {}}  # keys of older run folders, dropped when they
 
 def _saved_settings(path:Path) -> dict:
     "The settings of a demo.yaml (retired keys at their off value dropped); {} when there is none."
-    d = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    d = (read_yaml(path, "demo settings file") or {}) if path.is_file() else {}
+    if not isinstance(d, dict): raise ValueError(f"{path} must hold a mapping of demo settings, got {type(d).__name__}")
     return {k: v for k, v in d.items() if not (k in _RETIRED and v == _RETIRED[k])}
 
 class DemoRun:
@@ -158,14 +160,25 @@ class DemoRun:
         self.out.mkdir(parents=True, exist_ok=True)
         saved.write_text(yaml.safe_dump(asdict(cfg), sort_keys=False))
         rec = self.out / "stages.json"
-        self.records = json.loads(rec.read_text()) if rec.is_file() else {}
+        self.records = read_json(rec, "stage record file") if rec.is_file() else {}
 
     def dir(self, stage:str) -> Path: return self.out / stage
     def fingerprint(self, stage:str) -> str: return stage_fingerprint(stage, self.cfg, self.records)
     def done(self, stage:str) -> bool:
-        "Has `stage` finished with the current settings, from inputs that are themselves done?"
+        "Has `stage` finished with the current settings, from inputs that are themselves done, its files intact?"
         if not all(self.done(u) for u in STAGE_INPUTS[stage][1]): return False
-        return self.records.get(stage, {}).get("fingerprint") == self.fingerprint(stage)
+        return self.records.get(stage, {}).get("fingerprint") == self.fingerprint(stage) and not self.missing(stage)
+
+    def files(self, stage:str) -> dict:
+        "Every file in `stage`'s folder, relative path -> size."
+        d = self.dir(stage)
+        return {str(f.relative_to(d)): f.stat().st_size for f in sorted(d.rglob("*")) if f.is_file()} \
+               if d.is_dir() else {}
+
+    def missing(self, stage:str) -> list[str]:
+        "Files `stage`'s record lists that are gone or changed size (records of older runs list none)."
+        d, want = self.dir(stage), self.records.get(stage, {}).get("files", {})
+        return [f for f, n in want.items() if not (d / f).is_file() or (d / f).stat().st_size != n]
 
     def _save(self):
         "Write stages.json atomically."
@@ -175,7 +188,8 @@ class DemoRun:
     def record(self, stage:str, seconds:float, info:dict):
         "Mark `stage` finished (atomic write of stages.json)."
         self.records[stage] = {"fingerprint": self.fingerprint(stage), "seconds": round(seconds, 2),
-                               "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "info": info}
+                               "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "info": info,
+                               "files": self.files(stage)}
         self._save()
 
     def unrecord(self, stage:str):
@@ -214,7 +228,7 @@ def stage_cost(stage:str, c:DemoConfig) -> float:
 RESUMABLE = ("decoders", "selection", "evaluation")  # stages that keep their folder: they resume inside it
 
 def run_stages(run:DemoRun, stages:list[str]|None=None, force:list[str]=(), log=print) -> dict:
-    "Run `stages` (default all) that are not done or are forced; returns the records."
+    "Run `stages` (default all) that are not done or are forced; returns the records (`demo` holds the folder's lock)."
     stages = stages or STAGES
     if bad := [s for s in list(stages) + list(force) if s not in STAGES]:
         raise ValueError(f"stages must be among {STAGES}, got {bad}")
@@ -225,6 +239,7 @@ def run_stages(run:DemoRun, stages:list[str]|None=None, force:list[str]=(), log=
     for i, s in enumerate(stages):
         head = f"[{i + 1}/{len(stages)}] {s}"
         if s not in todo: log(f"{head}: done before ({run.records[s]['seconds']:.0f} s), skipped"); continue
+        if gone := run.missing(s): log(f"{head}: {len(gone)} of its files changed since it finished ({gone[0]}, ...)")
         left = ratio * sum(stage_cost(t, run.cfg) for t in todo[todo.index(s):])
         log(f"{head}: {runners[s].__doc__} (about {left / 60:.1f} min left{cpu_note})")
         run.unrecord(s)                  # first the record, then the outputs: a record never outlives them
@@ -244,9 +259,10 @@ def demo(out:str|Path="runs/demo", # the run folder
     "Run the whole method on the bundled data into `out` (see `DemoConfig`, `PRESETS`); returns the records."
     if bad := [s for s in force if s not in STAGES]:
         raise ValueError(f"stages must be among {STAGES}, got {bad}")
-    old = _saved_settings(Path(out) / "demo.yaml")
-    base = {k: v for k, v in old.items() if k != "preset"} if old.get("preset") == preset else {}
-    return run_stages(DemoRun(out, demo_config(base, preset=preset, **overrides)), force=list(force), log=log)
+    with run_lock(out):                                      # one process per run folder
+        old = _saved_settings(Path(out) / "demo.yaml")
+        base = {k: v for k, v in old.items() if k != "preset"} if old.get("preset") == preset else {}
+        return run_stages(DemoRun(out, demo_config(base, preset=preset, **overrides)), force=list(force), log=log)
 
 # %% ../nbs/08_demo.ipynb #7c6722d7
 def upstream(stage:str) -> list[str]:
@@ -261,9 +277,11 @@ def run_stage(run_dir:str|Path, # an existing run folder
               log=print) -> dict:
     "Run one stage of an existing run folder again (after changing `settings`); returns its record."
     if stage not in STAGES: raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
-    old = DemoRun(run_dir)
-    run = DemoRun(run_dir, demo_config({**asdict(old.cfg), **(settings or {})}, preset=old.cfg.preset))
-    if stale := [s for s in upstream(stage) if not run.done(s)]:
-        raise RuntimeError(f"stage {stage!r} reads stage(s) {stale}, which are missing or out of date with "
-                           f"these settings: run `dcdd demo --out {run_dir}` (it redoes only those)")
-    return run_stages(run, [stage], force=[stage], log=log)[stage]
+    if not (Path(run_dir) / "demo.yaml").is_file(): DemoRun(run_dir)   # the error for a folder that is no run
+    with run_lock(run_dir):
+        old = DemoRun(run_dir)
+        run = DemoRun(run_dir, demo_config({**asdict(old.cfg), **(settings or {})}, preset=old.cfg.preset))
+        if stale := [s for s in upstream(stage) if not run.done(s)]:
+            raise RuntimeError(f"stage {stage!r} reads stage(s) {stale}, which are missing or out of date with "
+                               f"these settings: run `dcdd demo --out {run_dir}` (it redoes only those)")
+        return run_stages(run, [stage], force=[stage], log=log)[stage]
