@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from torch import Tensor
 from .tokenizers import check_codebook, check_latents, nearest_codes, proxy_logits
-from .lcdm import check_logits, lcdm_dense
+from .lcdm import check_logits, check_temperature, lcdm_dense
+from .config import read_json
 from .logit_stats import wasserstein_1d
 
 # %% auto #0
@@ -126,7 +127,7 @@ def load(cls:LogitCalibration,
     if not file.is_file():
         raise FileNotFoundError(f"path must be a LogitCalibration folder with calibration.json, "
                                 f"not found in {file.parent}")
-    meta = json.loads(file.read_text())
+    meta = read_json(file, "calibration file")
     if meta.get("format") not in (_FORMAT, _OLD_FORMAT): raise ValueError(f"{file} is not a {_FORMAT} file")
     if removed := _removed_options(meta):
         raise ValueError(f"{file} uses {' and '.join(removed)}, which LogitCalibration no longer has "
@@ -191,9 +192,7 @@ def _fit_info(names, target:dict, before:dict, after:dict, **kw) -> dict:
                    for w, v in (("before", before), ("after", after)) for s in names},
                 stats=dict(vlm=mean(target), before=mean(before), after=mean(after)))
 
-def _check_temperature(proxy_temperature):
-    if not (isinstance(proxy_temperature, (int, float)) and proxy_temperature > 0):
-        raise ValueError(f"proxy_temperature must be a number > 0, got {proxy_temperature!r}")
+def _check_temperature(proxy_temperature): check_temperature(proxy_temperature, "proxy_temperature")
 
 # %% ../nbs/03_calibration.ipynb #72efb566
 def fit_mixture(latents:Tensor, # (B,D,h,w) latents of real images
@@ -438,6 +437,9 @@ def prior_teacher_forced_logits(prior, # a `dcdd_nb.vlm.TinyPrior`
     if t.shape != (len(y), prior.config.num_tokens):
         raise ValueError(f"token_ids must be ({len(y)}, {prior.config.num_tokens}) grids for the labels, "
                          f"got {tuple(token_ids.shape)}")
+    if guidance_scale is not None:
+        from dcdd_nb.vlm import check_guidance
+        check_guidance(guidance_scale)
     c = prior(y, t).float()
     if guidance_scale is None: return c
     u = prior(torch.full_like(y, prior.null_class), t).float()

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
+from .config import read_json
 
 # %% auto #0
 __all__ = ['BUNDLED', 'IMAGE_EXTS', 'default_data_root', 'to_model_range', 'to_uint8', 'load_bundled', 'class_names',
@@ -35,7 +36,7 @@ def _manifest(name:str, root:Path) -> dict:
     if name not in BUNDLED: raise ValueError(f"name must be one of {sorted(BUNDLED)}, got {name!r}")
     fn = Path(root) / name / "MANIFEST.json"
     if not fn.exists(): raise FileNotFoundError(f"{fn} is missing: {_rebuild_hint(name, root)}")
-    return json.loads(fn.read_text())
+    return read_json(fn, "bundled data manifest")
 
 def _rebuild_hint(name, root):
     return (f"rebuild it with `python {Path(root) / BUNDLED[name]}` (needs Debian's dataset-{name} package), "

@@ -7,7 +7,7 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
 # %% ../nbs/04_decoder.ipynb #bfdf1477
 from __future__ import annotations
-import json, math, warnings
+import hashlib, json, math, numbers, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -19,13 +19,15 @@ from diffusers import ModelMixin, ConfigMixin, UNet2DModel
 from diffusers.configuration_utils import register_to_config
 from diffusers.utils.torch_utils import randn_tensor
 from .lcdm import FIELDS, map_channels, CodeDistribution, check_logits, lcdm, lcdm_from_latents
+from .lcdm import check_positive, check_temperature
 from .tokenizers import TinyVQ, proxy_logits
 from .data import to_uint8
+from .config import read_json
 
 # %% auto #0
-__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'AblationRow', 'decoder_loss', 'flow_times',
-           'tile_starts', 'euler_flow_sample', 'sample', 'token_grid', 'decoder_condition', 'proxy_condition',
-           'DCDDOutput', 'DCDDPipeline']
+__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'codebook_fingerprint', 'AblationRow',
+           'decoder_loss', 'flow_times', 'tile_starts', 'euler_flow_sample', 'sample', 'token_grid',
+           'decoder_condition', 'proxy_condition', 'DCDDOutput', 'DCDDPipeline']
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
 RETIRED_CONFIG = {"prediction_type": "flow", "vq_codes": "top1"}  # keys of older configs -> the value kept
@@ -47,8 +49,11 @@ class DCDDecoder(ModelMixin, ConfigMixin):
         map_upsample:str="nearest", # `F.interpolate` mode that brings the map to the image size
         norm_num_groups:int=8, # GroupNorm groups (must divide every block width)
         num_train_timesteps:int=1000, # flow time t in [0,1] is embedded as t*num_train_timesteps
+        codebook_fingerprint:str|None=None, # `codebook_fingerprint` of the tokenizer it is trained for (None: unknown)
     ):
         super().__init__()
+        if codebook_fingerprint is not None and not isinstance(codebook_fingerprint, str):
+            raise ValueError(f"codebook_fingerprint must be a string or None, got {codebook_fingerprint!r}")
         if sample_size % downsample:
             raise ValueError(f"sample_size ({sample_size}) must be a multiple of downsample ({downsample})")
         self.cond_channels = map_channels(fields, code_dim)  # Cm; refuses unknown field names
@@ -106,6 +111,17 @@ def forward(self:DCDDecoder,
     t = torch.as_tensor(t, device=noisy.device).float().expand(noisy.shape[0])
     return self.unet(x, t * self.config.num_train_timesteps).sample
 
+# %% ../nbs/04_decoder.ipynb #b57fd0ca
+def codebook_fingerprint(codebook:Tensor, # (K,D) the tokenizer's code vectors
+                        ) -> str: # 16 hex digits
+    "Which codebook this is: the sha256 of its shape and its values as contiguous fp32 on the CPU, shortened."
+    if not isinstance(codebook, Tensor) or codebook.ndim != 2 or not codebook.is_floating_point():
+        raise ValueError(f"codebook must be a float (K,D) tensor, got {getattr(codebook, 'shape', type(codebook).__name__)}")
+    c = codebook.detach().to("cpu", torch.float32).contiguous()
+    h = hashlib.sha256(repr(tuple(c.shape)).encode()); h.update(c.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 # %% ../nbs/04_decoder.ipynb #ca45a418
 CONDITIONS = ("proxy", "mixture", "teacher", "noise")  # what a trainable row's decoder is trained on
 
@@ -152,7 +168,7 @@ def flow_times(
     device=None,
 ) -> Tensor: # (steps+1,) from 1 down to 0
     "The Euler time grid of flow sampling."
-    if num_inference_steps < 1: raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
+    check_positive(num_inference_steps=num_inference_steps); check_temperature(shift, "shift")  # s > 0: t' in [0,1]
     t = torch.linspace(1, 0, num_inference_steps + 1, device=device)
     return shift * t / (1 + (shift - 1) * t)
 
@@ -180,7 +196,7 @@ def _tiled(fn, x:Tensor, t:Tensor, cond_map:Tensor, vq_image:Tensor|None, tile:i
 # %% ../nbs/04_decoder.ipynb #31d11895
 def _model_fn(decoder, cond_map, vq_image, tile:int|None=None, tile_overlap:int|None=None):
     "model(x, t) with the conditioning (and tiling) bound in."
-    if not tile: return lambda x, t: decoder(x, t, cond_map, vq_image)
+    if tile is None or tile is False: return lambda x, t: decoder(x, t, cond_map, vq_image)
     overlap = tile // 4 if tile_overlap is None else tile_overlap
     return lambda x, t: _tiled(decoder, x, t, cond_map, vq_image, tile, overlap, decoder.config.downsample)
 
@@ -225,6 +241,9 @@ def token_grid(n_tokens:int, decoder:DCDDecoder, grid:tuple[int,int]|None=None) 
     if grid is None:
         g = decoder.config.sample_size // decoder.config.downsample
         grid = (g, g) if g * g == n_tokens else (round(n_tokens ** 0.5),) * 2
+    grid = tuple(grid)
+    if len(grid) != 2 or any(isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 1 for g in grid):
+        raise ValueError(f"grid must be (h, w) with ints >= 1, got {grid!r}")
     if grid[0] * grid[1] != n_tokens:
         raise ValueError(f"{n_tokens} tokens do not fill a grid {grid}: pass grid=(h, w) with h*w={n_tokens}")
     return tuple(grid)
@@ -288,12 +307,23 @@ class DCDDOutput:
         return [Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a) for a in u8]
 
 # %% ../nbs/04_decoder.ipynb #00a6c469
-def _check_temperature(value, name:str) -> float:
-    "`value` as a float if it is a finite number > 0, else a ValueError naming `name`."
-    try: ok = math.isfinite(value) and value > 0
-    except TypeError: ok = False
-    if not ok: raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+def _check_codebook_identity(decoder:DCDDecoder, codebook:Tensor):
+    "A ValueError naming both fingerprints if the decoder records one and `codebook` gives another."
+    want = decoder.config.get("codebook_fingerprint")
+    if want is None: return                                   # saved before fingerprints: accepted, as before
+    if (got := codebook_fingerprint(codebook)) != want:
+        raise ValueError(f"the decoder was trained for the codebook with fingerprint {want}, but the tokenizer's "
+                         f"codebook has fingerprint {got}: pass the tokenizer the decoder was trained with")
+
+def _check_distribution(d) -> CodeDistribution:
+    "`d` if it is a CodeDistribution of at least one token with finite fields, else a ValueError naming `distribution`."
+    if not isinstance(d, CodeDistribution):
+        raise ValueError(f"distribution must be a CodeDistribution, got {type(d).__name__}")
+    if d.mean.ndim != 3 or 0 in d.mean.shape:
+        raise ValueError(f"distribution must hold (B,N,D) codes with B, N, D >= 1, got mean {tuple(d.mean.shape)}")
+    bad = [f for f in FIELDS if not getattr(d, f).isfinite().all()]
+    if bad: raise ValueError(f"distribution must be finite, got NaN or inf in {bad}")
+    return d
 
 class DCDDPipeline:
     "VLM logits / a CodeDistribution / encoder latents -> images, with a DCDDecoder and the frozen tokenizer."
@@ -308,8 +338,9 @@ class DCDDPipeline:
             c = decoder.config
             raise ValueError(f"tokenizer (D={cb.shape[1]}, f={tokenizer.downsample}) does not match the decoder "
                              f"(code_dim={c.code_dim}, downsample={c.downsample})")
+        _check_codebook_identity(decoder, cb)
         self.decoder, self.tokenizer, self.tokenizer_ref = decoder, tokenizer, tokenizer_ref
-        self.proxy_temperature = _check_temperature(proxy_temperature, "proxy_temperature")
+        self.proxy_temperature = check_temperature(proxy_temperature, "proxy_temperature")
 
     def distribution(self,
         logits:Tensor|None=None, # (B,N,K) VLM image-token logits
@@ -326,17 +357,19 @@ class DCDDPipeline:
                  if v is not None]
         if len(given) != 1:
             raise ValueError(f"pass exactly one of logits, distribution, latents; got {given or 'none'}")
-        tau = _check_temperature(logit_temperature, "logit_temperature")
-        t0 = _check_temperature(self.proxy_temperature if proxy_temperature is None else proxy_temperature,
-                                "proxy_temperature")
+        tau = check_temperature(logit_temperature, "logit_temperature")
+        t0 = check_temperature(self.proxy_temperature if proxy_temperature is None else proxy_temperature,
+                               "proxy_temperature")
+        if top_k is not None: check_positive(top_k=top_k)
         if calibration is not None and latents is None: raise ValueError("calibration applies to latents only")
         if top_k is not None and logits is None: raise ValueError("top_k applies to logits only")
         if tokens is not None and logits is None: raise ValueError("tokens go with logits only")
-        if distribution is not None: return distribution
+        if distribution is not None: return _check_distribution(distribution)
         cb = self.tokenizer.codebook.detach()
         if latents is not None:
-            if latents.ndim != 4 or latents.shape[1] != cb.shape[1]:
-                raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w), got {tuple(latents.shape)}")
+            if not isinstance(latents, Tensor) or latents.ndim != 4 or latents.shape[1] != cb.shape[1]:
+                got = getattr(latents, "shape", type(latents).__name__)
+                raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w) torch tensor, got {got}")
             return lcdm_from_latents(latents.to(cb.device), cb, t0, calibration=calibration)
         check_logits(logits, "logits", cb.shape[0], "the tokenizer's codebook has")
         if tokens is None:
@@ -364,6 +397,7 @@ def __call__(self:DCDDPipeline,
     tokens:Tensor|None=None, # (B,N) ids the VLM emitted with `logits` (None: their argmax)
 ) -> DCDDOutput:
     "Decode logits, a distribution or latents into images."
+    check_positive(batch_size=batch_size, num_inference_steps=num_inference_steps); check_temperature(shift, "shift")
     self.decoder.eval()
     dist = self.distribution(logits, distribution, latents, logit_temperature, proxy_temperature, top_k,
                              calibration, tokens)
@@ -394,7 +428,7 @@ def from_pretrained(cls:DCDDPipeline, path:str|Path, tokenizer=None, device=None
                     dtype:torch.dtype|None=None) -> DCDDPipeline:
     "Load a pipeline saved with `save_pretrained`; pass `tokenizer` when it was not saved in the folder."
     path = Path(path)
-    meta = json.loads((path / "pipeline.json").read_text())  # an older file's `scheduler_class` is not read
+    meta = read_json(path / "pipeline.json", "pipeline file")  # an older file's `scheduler_class` is not read
     if tokenizer is None:
         name = meta["tokenizer_class"]
         if not meta["tokenizer_saved"]:

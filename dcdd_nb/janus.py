@@ -12,7 +12,8 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor
 from transformers import LogitsProcessor, LogitsProcessorList
-from .vlm import LogitRecorder
+from .lcdm import check_positive, check_temperature
+from .vlm import LogitRecorder, check_guidance
 
 # %% auto #0
 __all__ = ['tiny_janus', 'record_sampler_logits', 'janus_num_image_tokens', 'janus_num_codes', 'janus_prompt_ids',
@@ -116,16 +117,18 @@ def janus_generate(model, # a frozen `JanusForConditionalGeneration`
     "Generate image tokens with Janus and return, per token, the logits its sampler used."
     if (prompts is None) == (input_ids is None):
         raise ValueError("give exactly one of prompts (with processor) or input_ids")
+    if not check_guidance(guidance_scale) > 1:  # finite, then > 1
+        raise ValueError(f"guidance_scale must be > 1 for Janus image generation (transformers always doubles "
+                         f"the batch for CFG), got {guidance_scale}")
+    check_temperature(temperature, "temperature")
+    if top_k is not None: check_positive(top_k=top_k)
     if prompts is not None:
         if processor is None: raise ValueError("processor is needed to tokenize prompts")
         input_ids, attention_mask = janus_prompt_ids(processor, prompts, model.device)
-    if not guidance_scale > 1:
-        raise ValueError(f"guidance_scale must be > 1 for Janus image generation (transformers always doubles "
-                         f"the batch for CFG), got {guidance_scale}")
     n = janus_num_image_tokens(model)
     attention_mask = _check_prompt_ids(model, input_ids, attention_mask, n)
     used, unguided = LogitRecorder(n), LogitRecorder(n)
-    sampling = {} if greedy else dict(temperature=temperature, top_k=top_k or 0, top_p=1.0)
+    sampling = {} if greedy else dict(temperature=temperature, top_k=0 if top_k is None else top_k, top_p=1.0)
     cuda = [model.device] if model.device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda), record_sampler_logits(model, used):
         torch.manual_seed(seed)
@@ -158,6 +161,7 @@ def janus_teacher_forced_logits(model, # a frozen `JanusForConditionalGeneration
                                 guidance_scale:float|None=None, # None: conditional; w: uncond + w*(cond - uncond)
                                ) -> Tensor: # (B,N,K) fp32
     "Janus's image-token logits for given tokens after given prompts, in one forward pass."
+    if guidance_scale is not None: guidance_scale = check_guidance(guidance_scale)
     K, B = janus_num_codes(model), prompt_ids.shape[0]
     if token_ids.ndim != 2 or token_ids.shape[0] != B:
         raise ValueError(f"token_ids must be (B,N) with B={B} like prompt_ids, got {tuple(token_ids.shape)}")

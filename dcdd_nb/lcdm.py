@@ -6,14 +6,15 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/lcdm.html.md"""
 
 # %% ../nbs/02_lcdm.ipynb #ea09fb95
 from __future__ import annotations
-import math
+import math, numbers, warnings
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['FIELDS', 'map_channels', 'CodeDistribution', 'check_logits', 'lcdm_dense', 'lcdm', 'lcdm_from_latents']
+__all__ = ['FIELDS', 'MAX_LOGIT', 'map_channels', 'CodeDistribution', 'check_temperature', 'check_positive', 'check_logits',
+           'lcdm_dense', 'lcdm', 'lcdm_from_latents']
 
 # %% ../nbs/02_lcdm.ipynb #71f0e016
 FIELDS = ("mean", "token", "entropy", "p1", "margin", "dispersion")  # the conditioning map's channel order
@@ -54,41 +55,71 @@ class CodeDistribution:
         return torch.cat(cols, -1).reshape(B, h, w, -1).permute(0, 3, 1, 2).contiguous()  # (B,C,h,w)
 
 # %% ../nbs/02_lcdm.ipynb #5f600b91
-def _check_temperature(temperature):
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise ValueError(f"temperature must be a number > 0, got {temperature!r}")
+def check_temperature(value, # must be a finite number > 0: a temperature, a scale
+                      name:str="temperature", # the argument's name, for the error message
+                     ) -> float:
+    "`value` as a float if it is a finite number > 0 (not a bool or a string), else a ValueError naming `name`."
+    try: ok = not isinstance(value, (bool, str)) and math.isfinite(value) and value > 0
+    except (TypeError, ValueError, RuntimeError): ok = False
+    if not ok: raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
 
-def _check_codebook(codebook:Tensor, K:int, what:str="logits"):
-    if codebook.ndim != 2 or codebook.shape[0] != K:
-        raise ValueError(f"codebook must be (K,D) with K={K} codes to match {what}, got {tuple(codebook.shape)}")
-
-def _check_positive(**sizes):
+def check_positive(**sizes):
+    "A ValueError naming the first of `sizes` (name=value) that is not an int >= 1 (a bool is not a size)."
     for name, v in sizes.items():
-        if not (isinstance(v, int) and v >= 1): raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
 
-def _check_inputs(logits, codebook, temperature, top_k):
-    "ValueErrors naming the argument for malformed LCDM inputs."
-    if logits.ndim != 3 or not logits.is_floating_point():
-        raise ValueError(f"logits must be a floating-point (B,N,K) tensor, got {logits.dtype} "
-                         f"{tuple(logits.shape)}")
-    _check_codebook(codebook, logits.shape[-1]); _check_temperature(temperature)
-    if top_k is not None: _check_positive(top_k=top_k)
+def _check_codebook(codebook, K:int|None=None, D:int|None=None, what:str="logits"):
+    "ValueErrors naming `codebook` unless it is a finite (K,D) tensor with the K (or D) of `what`."
+    if not isinstance(codebook, Tensor):
+        raise ValueError(f"codebook must be a torch tensor (K,D), got {type(codebook).__name__}")
+    if codebook.ndim != 2 or K not in (None, codebook.shape[0]) or D not in (None, codebook.shape[1]):
+        want = f"K={K} codes" if K is not None else f"D={D}"
+        raise ValueError(f"codebook must be (K,D) with {want} to match {what}, got {tuple(codebook.shape)}")
+    if not codebook.isfinite().all(): raise ValueError("codebook must be finite, got NaN or inf values")
+
 
 # %% ../nbs/02_lcdm.ipynb #e2633271
+MAX_LOGIT = 1e4  # a token's largest logit beyond +-MAX_LOGIT warns: real VLM logits stay within about +-100
+
 def check_logits(logits:Tensor, # (B,N,K) logits
-                 name:str="logits", # the argument's name, for the error message
+                 name:str="logits", # the argument's name, for the messages
                  num_codes:int|None=None, # K they must have (None: any)
                  other:str="the codebook has", # whose `num_codes` they must match, for the error message
                 ) -> Tensor:
-    "Return `logits` if they are a float (B,N,K) tensor without NaN or +inf (-inf, a masked code, is allowed)."
-    if not isinstance(logits, Tensor) or logits.ndim != 3 or not logits.is_floating_point():
-        got = getattr(logits, "shape", type(logits).__name__)
-        raise ValueError(f"{name} must be a floating-point (B,N,K) tensor, got {got}")
+    "Return `logits` if they are a non-empty float (B,N,K) tensor in which every token has a finite largest logit."
+    if not isinstance(logits, Tensor):
+        got = f"{type(logits).__module__}.{type(logits).__name__}".removeprefix("builtins.")
+        raise ValueError(f"{name} must be a torch tensor, got {got}: pass torch.as_tensor({name})")
+    if logits.ndim != 3 or not logits.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point (B,N,K) tensor, got {logits.shape} of {logits.dtype}")
+    if 0 in logits.shape:
+        raise ValueError(f"{name} must hold at least one token of at least one code, got (B,N,K)={tuple(logits.shape)}")
     if num_codes is not None and logits.shape[-1] != num_codes:
         raise ValueError(f"{name} have K={logits.shape[-1]} codes but {other} K={num_codes}")
-    if logits.isnan().any() or logits.isposinf().any():
-        raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked code and is allowed)")
+    top = logits.detach().amax(-1).float()                   # (B,N): NaN if a logit is, +inf if one is, -inf if all are
+    bad, dead, big = torch.stack([(top.isnan() | top.isposinf()).sum(), top.isneginf().sum(),
+                                  top.nan_to_num(0.0, 0.0, 0.0).abs().amax()]).tolist()  # one sync
+    if bad: raise ValueError(f"{name} must not contain NaN or +inf (-inf marks a masked code and is allowed): "
+                             f"{int(bad)} of the {top.numel()} tokens have one")
+    if dead:
+        first = tuple(top.isneginf().nonzero()[0].tolist())
+        raise ValueError(f"{name} has {int(dead)} token(s) whose K logits are all -inf, the first at (b, n)={first}: "
+                         "every token needs a finite logit (a code it can be)")
+    if big > MAX_LOGIT:
+        warnings.warn(f"{name}: a token's largest logit is {big:.3g} in magnitude, beyond MAX_LOGIT={MAX_LOGIT:g} "
+                      "(VLM logits stay within about +-100); were they scaled twice, or divided by a tiny temperature?",
+                      stacklevel=2)
     return logits
+
+
+# %% ../nbs/02_lcdm.ipynb #9f1fb535
+def _check_inputs(logits, codebook, temperature, top_k):
+    "Errors naming the argument for malformed LCDM inputs: `check_logits`, the codebook, temperature and top_k."
+    check_logits(logits); _check_codebook(codebook, logits.shape[-1]); check_temperature(temperature)
+    if top_k is not None: check_positive(top_k=top_k)
+
 
 # %% ../nbs/02_lcdm.ipynb #0eb1460a
 _ID_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)  # what token ids may be
@@ -250,7 +281,7 @@ def lcdm(logits:Tensor, # (B,N,K) logits in fp32, bf16 or fp16 (computed in fp32
          tokens:Tensor|None=None, # (B,N) ids the VLM emitted: the hard code is theirs (None: the argmax)
         ) -> CodeDistribution:
     "LCDM streamed over token chunks and code blocks (online softmax): nothing of size (B,N,K) is allocated."
-    _check_inputs(logits, codebook, temperature, top_k); _check_positive(chunk_size=chunk_size, block_k=block_k)
+    _check_inputs(logits, codebook, temperature, top_k); check_positive(chunk_size=chunk_size, block_k=block_k)
     _check_tokens(tokens, logits.shape)
     B, N, K = logits.shape; x = logits.reshape(B * N, K)    # (M,K), a view for contiguous logits
     mu, V = _codebook_values(codebook.to(logits.device))
@@ -269,6 +300,7 @@ def _latent_scale(calibration, device) -> Tensor:
     "The calibration's global scale `a` as a (1,1) fp32 tensor (1 without a calibration)."
     a = torch.as_tensor(1.0 if calibration is None else calibration.scale, dtype=torch.float32, device=device)
     if a.ndim: raise ValueError(f"calibration.scale must be a number or a 0-d tensor, got shape {tuple(a.shape)}")
+    if not a.isfinite(): raise ValueError(f"calibration.scale must be finite, got {a.item()}")
     return a.reshape(1, 1)
 
 def _latent_qk(z:Tensor, codebook:Tensor, temperature:float, calibration):
@@ -335,11 +367,11 @@ def lcdm_from_latents(z:Tensor, # (B,D,h,w) encoder latents, in the space where 
                       method:str="auto", # "sdpa" (fused attention), "chunked" (exact entropy); "auto" = "sdpa"
                      ) -> CodeDistribution:
     "LCDM of the (calibrated) proxy logits of `z`, computed from z and the codebook alone: no (B,N,K) tensor."
-    if z.ndim != 4 or not z.is_floating_point():
-        raise ValueError(f"z must be a floating-point (B,D,h,w) tensor, got {tuple(z.shape)}")
-    if codebook.ndim != 2 or codebook.shape[1] != z.shape[1]:
-        raise ValueError(f"codebook must be (K,D) with D={z.shape[1]} to match z, got {tuple(codebook.shape)}")
-    _check_temperature(temperature); _check_positive(chunk_size=chunk_size)
+    if not isinstance(z, Tensor) or z.ndim != 4 or not z.is_floating_point():
+        raise ValueError(f"z must be a floating-point (B,D,h,w) torch tensor, got {getattr(z, 'shape', type(z).__name__)}")
+    if 0 in z.shape: raise ValueError(f"z must hold at least one image of at least one token, got {tuple(z.shape)}")
+    if not z.isfinite().all(): raise ValueError("z must be finite, got NaN or inf values")
+    _check_codebook(codebook, D=z.shape[1], what="z"); check_temperature(temperature); check_positive(chunk_size=chunk_size)
     if method == "auto": method = "sdpa"
     if method not in ("chunked", "sdpa"):
         raise ValueError(f"method must be 'auto', 'chunked' or 'sdpa', got {method!r}")

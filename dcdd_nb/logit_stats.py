@@ -19,6 +19,7 @@ from fastcore.basics import patch
 from safetensors.torch import save_file, load_file
 from torch import Tensor
 from .lcdm import check_logits
+from .config import read_json, read_tensors
 
 # %% auto #0
 __all__ = ['STATS', 'token_stats', 'LogitStats', 'collect_logit_stats', 'wasserstein_1d', 'stats_frame', 'plot_stats']
@@ -89,10 +90,12 @@ def load(cls:LogitStats, path:str|Path) -> LogitStats: # a file written by `save
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path must be a LogitStats file (.json or .safetensors), not found: {path}")
-    if path.suffix == ".json": return cls(**json.loads(path.read_text()))
+    if path.suffix == ".json": return cls(**read_json(path, "LogitStats file"))
     from safetensors import safe_open
+    tensors = read_tensors(path, "LogitStats file")
     with safe_open(str(path), "pt") as f: meta = f.metadata() or {}
-    return cls(**load_file(str(path)), num_codes=int(meta["num_codes"]), num_seen=int(meta["num_seen"]))
+    if not {"num_codes", "num_seen"} <= set(meta): raise ValueError(f"{path} is not a LogitStats file: no counts")
+    return cls(**tensors, num_codes=int(meta["num_codes"]), num_seen=int(meta["num_seen"]))
 
 # %% ../nbs/02a_logit_stats.ipynb #81058598
 @torch.no_grad()

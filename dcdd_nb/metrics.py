@@ -23,13 +23,18 @@ __all__ = ['PAIRED_FD_COLUMNS', 'psnr', 'gaussian_window', 'ssim', 'iter_batches
 def _check_pair(a:torch.Tensor, b:torch.Tensor, value_range:tuple[float, float]
                ) -> tuple[torch.Tensor, torch.Tensor]:
     "Two image batches (B,C,H,W) of one shape, in float64, clamped to `value_range`."
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, torch.Tensor): raise ValueError(f"{name} must be a torch tensor, got {type(t).__name__}")
     if a.ndim != 4: raise ValueError(f"a must be images (B,C,H,W), got shape {tuple(a.shape)}")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     lo, hi = value_range
-    if hi <= lo: raise ValueError(f"value_range must be (low, high) with low < high, got {value_range}")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range}")
     tol = 0.25 * (hi - lo)
     for name, t in (("a", a), ("b", b)):
+        if not (fin := t.isfinite()).all():
+            raise ValueError(f"{name} must be finite images, got {int((~fin).sum())} NaN or inf values")
         if t.numel() and (t.min() < lo - tol or t.max() > hi + tol):
             raise ValueError(f"{name} must hold images in value_range={value_range}, got values in "
                              f"[{float(t.min()):.3g}, {float(t.max()):.3g}]")
@@ -93,6 +98,8 @@ def iter_batches(data, # (N,C,H,W) tensor, or an iterable of batches or (images,
                 ) -> Iterator[torch.Tensor]: # (B,C,H,W) batches
     "Image batches from a tensor or an iterable of batches."
     if isinstance(data, torch.Tensor):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
         if data.ndim != 4: raise ValueError(f"data must be (N,C,H,W) images, got shape {tuple(data.shape)}")
         yield from data.split(batch_size)
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd, torch, yaml
 from .evaluate import to_markdown
 from .demo import DemoRun, STAGES
+from .config import read_json
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'OPTIONAL', 'goal_checks', 'versions', 'stage_report', 'publish', 'results_table']
@@ -190,7 +191,7 @@ def publish(run_dir:str|Path, # a finished demo run folder
 # %% ../nbs/08a_report.ipynb #fbc31e6b
 def results_table(published:str|Path) -> pd.DataFrame: # a folder written by `publish`
     "One row per task and decoder of a published run: FD [interval], paired differences to rows 2 and 1 [intervals]."
-    info = json.loads((Path(published) / "stages.json").read_text())["evaluation"]["info"]
+    info = read_json(Path(published) / "stages.json", "published stage records")["evaluation"]["info"]
     t = pd.concat([pd.DataFrame(info[k]).assign(task=k) for k in ("generation", "reconstruction")])
     iv = lambda v, lo, hi: "" if pd.isna(v) else f"{v:+.3g} [{lo:+.3g}, {hi:+.3g}]"
     t["fd [95% interval]"] = [f"{r.fd:.3g} [{r.fd_lo:.3g}, {r.fd_hi:.3g}]" for r in t.itertuples()]

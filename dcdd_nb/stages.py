@@ -14,7 +14,8 @@ from tqdm.auto import tqdm
 from .data import load_bundled, class_names, image_grid, to_uint8
 from .calibration import LogitCalibration
 from .decoder import ROWS
-from .lcdm import lcdm, CodeDistribution, FIELDS
+from .lcdm import lcdm, CodeDistribution, FIELDS, check_logits, check_positive
+from .config import read_json, read_tensors
 from .tokenizers import TinyVQ, TinyVQConfig, train_tokenizer, evaluate_tokenizer
 from .vlm import TinyPrior, PriorConfig, train_prior, token_grids
 from .demo import DemoRun, STAGES, settings_hash
@@ -108,7 +109,7 @@ def stage_generate(run:DemoRun) -> dict:
 def load_generated(run:DemoRun, which:str="scored") -> dict:
     "tokens (M,N), labels (M,), logits (M,N,K) of one of generate's sets (`GENERATED`)."
     if which not in GENERATED: raise ValueError(f"which must be one of {list(GENERATED)}, got {which!r}")
-    return load_file(str(run.dir("generate") / GENERATED[which]))
+    return read_tensors(run.dir("generate") / GENERATED[which], "generated token grids file")
 
 def generation_conditions(run:DemoRun, which:str="scored", g:dict|None=None) -> list[dict]:
     "A generated set (or `g`) as batches {logits (B,N,K), ids (B,h,w)} of `eval_batch` grids."
@@ -221,7 +222,7 @@ def _trained(rd:Path, fp:str) -> bool:
     "Has the row folder `rd` finished training with fingerprint `fp`?"
     f, s = rd / "fingerprint", rd / "summary.json"
     if not (f.is_file() and f.read_text() == fp and s.is_file()): return False
-    return json.loads(s.read_text())["status"] == "finished"
+    return read_json(s, "training summary").get("status") == "finished"
 
 def row_fingerprint(run:DemoRun, row:str, seed:int) -> str:
     "The fingerprint of one row's training: its config and the records of the stages its data comes from."
@@ -237,7 +238,7 @@ def stage_decoders(run:DemoRun) -> dict:
         for row in trainable_rows():
             tc, fp, key = row_train_config(run, row, seed), row_fingerprint(run, row, seed), f"{row}/seed-{seed}"
             rd = Path(tc["run_dir"])
-            if _trained(rd, fp): info[key] = json.loads((rd / "row.json").read_text()); continue
+            if _trained(rd, fp): info[key] = read_json(rd / "row.json", "row record"); continue
             if rd.exists() and not ((rd / "fingerprint").is_file() and (rd / "fingerprint").read_text() == fp):
                 shutil.rmtree(rd)                                           # trained with other settings
             rd.mkdir(parents=True, exist_ok=True); (rd / "fingerprint").write_text(fp)
@@ -320,11 +321,17 @@ def decode_logits(run_dir:str|Path, # a demo run folder
     "Decode recorded VLM logits (and the tokens emitted with them) with one of the run's decoders into PNG files."
     from PIL import Image
     import warnings
-    f = load_file(str(logits))
+    if limit is not None: check_positive(limit=limit)
+    f = read_tensors(logits, "logits file")
     if "logits" not in f: raise ValueError(f"logits file {logits} has no 'logits' tensor (keys: {sorted(f)})")
+    l = check_logits(f["logits"][:limit], f"the logits of {logits}")
+    if math.isqrt(l.shape[1]) ** 2 != l.shape[1]:
+        raise ValueError(f"the logits of {logits} have N={l.shape[1]} tokens per image, not a square grid")
+    if "tokens" in f and tuple(f["tokens"][:limit].shape) != tuple(l.shape[:2]):
+        raise ValueError(f"the tokens of {logits} must be (B,N)={tuple(l.shape[:2])} like its logits, got "
+                         f"{tuple(f['tokens'][:limit].shape)}")
     run = DemoRun(run_dir)
     fn = row_decoders(run, [row], taus=chosen_taus(run))[row]
-    l = f["logits"][:limit]
     if "tokens" not in f:
         warnings.warn(f"{logits} has no 'tokens': decoding the argmax of the logits, not the tokens a sampling "
                       "VLM emitted", stacklevel=2)

@@ -17,6 +17,8 @@ from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .metrics import psnr
+from .lcdm import check_temperature
+from .config import read_json, read_tensors
 
 # %% auto #0
 __all__ = ['check_images', 'check_codebook', 'check_latents', 'check_ids', 'tokens', 'sq_dists', 'proxy_logits', 'nearest_codes',
@@ -101,7 +103,7 @@ def proxy_logits(z:Tensor, # (B,D,h,w) latents from `encode`
                  chunk_size:int|None=None): # tokens per chunk; None: all at once
     "Proxy logits (B,N,K) fp32: `-||z - c_k||^2 / temperature`, computed `chunk_size` tokens at a time."
     check_latents(z, codebook)
-    if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
+    check_temperature(temperature)
     zf = tokens(z).reshape(-1, z.shape[1])  # (B*N, D)
     out = torch.empty(zf.shape[0], codebook.shape[0], device=z.device)  # (B*N, K)
     for s, e in _chunks(zf.shape[0], chunk_size): out[s:e] = sq_dists(zf[s:e], codebook).div_(-temperature)
@@ -265,8 +267,8 @@ def load_folder(cls, # the model class
     for f in ['config.json', 'model.safetensors']:
         if not (path / f).is_file():
             raise FileNotFoundError(f"path must be a {cls.__name__} folder with {f}, not found in {path}")
-    model = cls(config_cls(**json.loads((path / 'config.json').read_text())))
-    model.load_state_dict(load_file(str(path / 'model.safetensors')))
+    model = cls(config_cls(**read_json(path / 'config.json', "tokenizer config")))
+    model.load_state_dict(read_tensors(path / 'model.safetensors', "tokenizer weights file"))
     return model.to(device).eval()
 
 class FolderModel:

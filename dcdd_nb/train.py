@@ -23,7 +23,7 @@ from fastcore.basics import patch
 from .config import rule, validate, coerce, read_yaml, read_tensors
 from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
 from .adapters import load_tokenizer
-from .decoder import DCDDecoder, ROWS, proxy_condition, decoder_condition, decoder_loss, sample
+from .decoder import DCDDecoder, ROWS, codebook_fingerprint, proxy_condition, decoder_condition, decoder_loss, sample
 from .lcdm import FIELDS, CodeDistribution
 from .calibration import load_calibration
 from .checkpoints import save_checkpoint, latest_checkpoint, resume_checkpoint, run_lock
@@ -172,7 +172,8 @@ def step_generator(seed:int, micro_step:int, rank:int=0, device="cpu") -> torch.
 def build_decoder(cfg:TrainConfig, tokenizer) -> DCDDecoder:
     "The decoder of `cfg`'s row (`ROWS[cfg.variant].decoder`, then `cfg.decoder`), sized for tokenizer and data."
     return DCDDecoder(sample_size=cfg.resolution, in_channels=cfg.channels, downsample=tokenizer.downsample,
-                      code_dim=tokenizer.codebook.shape[1], **{**ROWS[cfg.variant].decoder, **cfg.decoder})
+                      code_dim=tokenizer.codebook.shape[1], **{**ROWS[cfg.variant].decoder, **cfg.decoder,
+                      "codebook_fingerprint": codebook_fingerprint(tokenizer.codebook)})
 
 _DATA = ("dataset", "split", "resolution", "channels", "limit", "hf_split", "image_key", "label_key",
          "streaming")  # the keys `load_images` takes
@@ -303,6 +304,10 @@ class Trainer:
         ckpt, counters = resume_checkpoint(self.run / "checkpoints", model, self.ema, opt, self.sched)
         self.counters = counters or {"bad_steps": 0, "bad_streak": 0}
         self.start = self.counters.pop("step", 0)
+        fp = self.counters.setdefault("codebook", model.config.codebook_fingerprint)  # older checkpoints: none
+        if fp != model.config.codebook_fingerprint:
+            raise ValueError(f"run folder {self.run} was trained for the codebook with fingerprint {fp}, but tokenizer "
+                             f"{cfg.tokenizer} has {model.config.codebook_fingerprint}: pass restart=True to train anew")
         if ckpt is not None and acc.is_main_process:
             print(f"resuming {self.run} from step {self.start} of {cfg.steps} ({ckpt.name})", file=sys.stderr)
         self.ema.to(acc.device)

@@ -18,11 +18,12 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from torch import Tensor
 from transformers import LogitsProcessor
+from .lcdm import check_positive, check_temperature
 from .tokenizers import FolderModel
 
 # %% auto #0
-__all__ = ['LogitRecorder', 'prompt_to_class', 'PriorConfig', 'PriorBlock', 'TinyPrior', 'prior_loss', 'train_prior',
-           'token_grids']
+__all__ = ['LogitRecorder', 'prompt_to_class', 'PriorConfig', 'PriorBlock', 'TinyPrior', 'check_guidance', 'prior_loss',
+           'train_prior', 'token_grids']
 
 # %% ../nbs/07_vlm.ipynb #3513883d
 class LogitRecorder(LogitsProcessor):
@@ -30,7 +31,7 @@ class LogitRecorder(LogitsProcessor):
     def __init__(self,
                  num_steps:int, # N, the number of generation steps to record
                  dtype:torch.dtype|None=None): # buffer dtype (None: the scores' own dtype)
-        if num_steps < 1: raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+        check_positive(num_steps=num_steps)
         self.num_steps, self.dtype = num_steps, dtype
         self.reset()
 
@@ -44,7 +45,7 @@ class LogitRecorder(LogitsProcessor):
                                "reset() it between generations")
         R, K = scores.shape[0], scores.shape[-1]
         if self.buffer is None:
-            self.buffer = scores.new_empty((R, self.num_steps, K), dtype=self.dtype or scores.dtype)
+            self.buffer = scores.new_empty((R, self.num_steps, K), dtype=scores.dtype if self.dtype is None else self.dtype)
         elif (R, K) != (self.buffer.shape[0], self.buffer.shape[-1]):
             raise ValueError(f"scores must be ({self.buffer.shape[0]}, {self.buffer.shape[-1]}) like the first "
                              f"step, got {tuple(scores.shape)}")
@@ -131,7 +132,7 @@ class TinyPrior(FolderModel, nn.Module):
     config_class = PriorConfig
     def __init__(self, config:PriorConfig|None=None, **kwargs): # a config, or its fields as keywords
         super().__init__()
-        self.config = c = config or PriorConfig(**kwargs)
+        self.config = c = PriorConfig(**kwargs) if config is None else config
         self.tok_emb = nn.Embedding(c.num_codes, c.dim)
         self.cls_emb = nn.Embedding(c.num_classes + 1, c.dim)  # the last one is the null class
         self.pos_emb = nn.Parameter(torch.zeros(1, c.num_tokens, c.dim))
@@ -174,6 +175,15 @@ def as_labels(self:TinyPrior, labels) -> Tensor: # class ids, or strings (class 
     return labels
 
 # %% ../nbs/07_vlm.ipynb #5e78fce8
+def check_guidance(value, # the classifier-free guidance weight w in u + w * (c - u)
+                   name:str="guidance_scale", # the argument's name, for the error message
+                  ) -> float:
+    "`value` as a float if it is a finite number >= 0 (not a bool or a string), else a ValueError naming `name`."
+    try: ok = not isinstance(value, (bool, str)) and math.isfinite(value) and value >= 0
+    except (TypeError, ValueError, RuntimeError): ok = False
+    if not ok: raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
 @patch
 @torch.no_grad()
 def generate(self:TinyPrior,
@@ -190,11 +200,11 @@ def generate(self:TinyPrior,
     "Sample token grids (row-major) and the logits the sampler used at every step."
     if (labels is None) == (prompts is None): raise ValueError("give exactly one of labels or prompts")
     y = self.as_labels(prompts if labels is None else labels)
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0 (use greedy=True for argmax), got {temperature}")
-    if top_k is not None and not 1 <= top_k <= self.config.num_codes:
-        raise ValueError(f"top_k must be in [1, {self.config.num_codes}] or None, got {top_k}")
-    g = generator or torch.Generator(self.pos_emb.device).manual_seed(0 if seed is None else seed)
+    check_temperature(temperature, "temperature"); guidance_scale = check_guidance(guidance_scale)
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                              or not 1 <= top_k <= self.config.num_codes):
+        raise ValueError(f"top_k must be an int in [1, {self.config.num_codes}] or None, got {top_k!r}")
+    g = torch.Generator(self.pos_emb.device).manual_seed(0 if seed is None else seed) if generator is None else generator
     B, N, K = len(y), self.config.num_tokens, self.config.num_codes
     both = guidance_scale != 1 or return_unguided
     rows = torch.cat([y, torch.full_like(y, self.null_class)]) if both else y  # (B or 2B,)
@@ -234,7 +244,7 @@ def prior_loss(model:TinyPrior, # the prior
                labels:Tensor, # (M,) their class ids
                batch_size:int=256) -> float: # grids per forward pass
     "Mean per-token cross-entropy (nats) of the prior on `token_ids` given their labels."
-    _check_token_data(token_ids, labels, model.config)
+    _check_token_data(token_ids, labels, model.config); check_positive(batch_size=batch_size)
     was_training, dev = model.training, model.pos_emb.device
     model.eval(); total = 0.0
     for i in range(0, len(token_ids), batch_size):
@@ -263,13 +273,14 @@ def train_prior(token_ids:Tensor, # (M,h,w) int64 token grids of the training im
     "Train a `TinyPrior`; returns `(model, history)`, history a DataFrame of `step, loss[, val_loss]`."
     if token_ids.ndim != 3: raise ValueError(f"token_ids must be (M,h,w) token grids, got {tuple(token_ids.shape)}")
     h, w = token_ids.shape[1:]
-    cfg = config or PriorConfig(num_codes=num_codes, height=h, width=w)
+    cfg = PriorConfig(num_codes=num_codes, height=h, width=w) if config is None else config
     if (cfg.num_codes, cfg.height, cfg.width) != (num_codes, h, w):
         raise ValueError(f"config must have num_codes={num_codes} and a {h}x{w} grid like token_ids, "
                          f"got {cfg.num_codes} and {cfg.height}x{cfg.width}")
     _check_token_data(token_ids, labels, cfg)
     if eval_data is not None: _check_token_data(*eval_data, cfg, name="eval_data token_ids")
     if not 0 <= p_uncond < 1: raise ValueError(f"p_uncond must be in [0,1), got {p_uncond}")
+    check_positive(steps=steps, batch_size=batch_size, eval_every=eval_every); check_temperature(lr, "lr")
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     model = TinyPrior(cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
@@ -298,5 +309,7 @@ def token_grids(tokenizer, # has `encode(x) -> z (B,D,h,w)` and `quantize(z) -> 
                 images:Tensor, # (M,C,H,W) images in [-1,1]
                 batch_size:int=500) -> Tensor: # images per `encode` call
     "The (M,h,w) int64 token grids of `images`: the training data of a prior."
-    if images.ndim != 4: raise ValueError(f"images must be (M,C,H,W), got {tuple(images.shape)}")
+    if not isinstance(images, Tensor) or images.ndim != 4 or 0 in images.shape:
+        raise ValueError(f"images must be a non-empty (M,C,H,W) tensor, got {getattr(images, 'shape', type(images).__name__)}")
+    check_positive(batch_size=batch_size)
     return torch.cat([tokenizer.quantize(tokenizer.encode(x)).long().cpu() for x in images.split(batch_size)])
