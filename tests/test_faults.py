@@ -252,8 +252,9 @@ def test_interrupt_anywhere_is_one_line(sig):
     slow = ("import sys, time; from unittest.mock import patch; from dcdd_nb.cli import main\n"
             "with patch('dcdd_nb.demo.run_stage', side_effect=lambda *a, **k: time.sleep(60)):\n"
             "    print('ready', flush=True); sys.exit(main(['generate', '--run', 'R']))")
+    # as from a terminal: a shell that runs jobs in the background (CI) starts them with SIGINT ignored
     p = subprocess.Popen([sys.executable, "-c", slow], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=ENV)
+                         env=ENV, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline().strip() == "ready"
     time.sleep(0.3); p.send_signal(sig)
     _, err = p.communicate(timeout=60)
