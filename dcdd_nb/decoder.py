@@ -25,8 +25,8 @@ from .data import to_uint8
 from .config import read_json
 
 # %% auto #0
-__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'codebook_fingerprint', 'AblationRow',
-           'decoder_loss', 'flow_times', 'tile_starts', 'euler_flow_sample', 'sample', 'token_grid',
+__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'codebook_fingerprint', 'same_codebook',
+           'AblationRow', 'decoder_loss', 'flow_times', 'tile_starts', 'euler_flow_sample', 'sample', 'token_grid',
            'decoder_condition', 'proxy_condition', 'DCDDOutput', 'DCDDPipeline']
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
@@ -113,14 +113,25 @@ def forward(self:DCDDecoder,
 
 # %% ../nbs/04_decoder.ipynb #b57fd0ca
 def codebook_fingerprint(codebook:Tensor, # (K,D) the tokenizer's code vectors
-                        ) -> str: # 16 hex digits
-    "Which codebook this is: the sha256 of its shape and its values as contiguous fp32 on the CPU, shortened."
+                        ) -> str: # "KxD:" and eight projections, e.g. "512x16:1.2345e-01,..."
+    "Which codebook this is, up to float rounding: its shape and eight fixed random projections of its values."
     if not isinstance(codebook, Tensor) or codebook.ndim != 2 or not codebook.is_floating_point():
         raise ValueError(f"codebook must be a float (K,D) tensor, got {getattr(codebook, 'shape', type(codebook).__name__)}")
-    c = codebook.detach().to("cpu", torch.float32).contiguous()
-    h = hashlib.sha256(repr(tuple(c.shape)).encode()); h.update(c.numpy().tobytes())
-    return h.hexdigest()[:16]
+    c = codebook.detach().to("cpu", torch.float64)
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(c.shape[0], 8, generator=g, dtype=torch.float64)       # one weight per code and projection
+    w = torch.randn(c.shape[1], 8, generator=g, dtype=torch.float64)
+    proj = ((u.T @ c) * w.T).sum(1) / math.sqrt(c.numel())                 # (8,)
+    return f"{c.shape[0]}x{c.shape[1]}:" + ",".join(f"{x:.6e}" for x in proj.tolist())
 
+def same_codebook(a:str, b:str, # two `codebook_fingerprint`s
+                  rtol:float=1e-3) -> bool: # tolerance, relative to the larger projection
+    "Do two fingerprints name the same codebook (same shape, projections within `rtol` of their scale)?"
+    if ":" not in a or ":" not in b: return a == b                        # not a projection fingerprint
+    (sa, pa), (sb, pb) = a.split(":"), b.split(":")
+    if sa != sb: return False
+    x, y = (torch.tensor([float(v) for v in p.split(",")], dtype=torch.float64) for p in (pa, pb))
+    return bool(((x - y).abs() <= rtol * torch.maximum(x.abs().max(), y.abs().max())).all())
 
 # %% ../nbs/04_decoder.ipynb #ca45a418
 CONDITIONS = ("proxy", "mixture", "teacher", "noise")  # what a trainable row's decoder is trained on
@@ -311,7 +322,7 @@ def _check_codebook_identity(decoder:DCDDecoder, codebook:Tensor):
     "A ValueError naming both fingerprints if the decoder records one and `codebook` gives another."
     want = decoder.config.get("codebook_fingerprint")
     if want is None: return                                   # saved before fingerprints: accepted, as before
-    if (got := codebook_fingerprint(codebook)) != want:
+    if not same_codebook(got := codebook_fingerprint(codebook), want):
         raise ValueError(f"the decoder was trained for the codebook with fingerprint {want}, but the tokenizer's "
                          f"codebook has fingerprint {got}: pass the tokenizer the decoder was trained with")
 

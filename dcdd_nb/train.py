@@ -23,7 +23,7 @@ from fastcore.basics import patch
 from .config import rule, validate, coerce, read_yaml, read_tensors
 from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
 from .adapters import load_tokenizer
-from .decoder import DCDDecoder, ROWS, codebook_fingerprint, proxy_condition, decoder_condition, decoder_loss, sample
+from .decoder import DCDDecoder, ROWS, codebook_fingerprint, same_codebook, proxy_condition, decoder_condition, decoder_loss, sample
 from .lcdm import FIELDS, CodeDistribution
 from .calibration import load_calibration
 from .checkpoints import save_checkpoint, latest_checkpoint, resume_checkpoint, run_lock
@@ -305,7 +305,7 @@ class Trainer:
         self.counters = counters or {"bad_steps": 0, "bad_streak": 0}
         self.start = self.counters.pop("step", 0)
         fp = self.counters.setdefault("codebook", model.config.codebook_fingerprint)  # older checkpoints: none
-        if fp != model.config.codebook_fingerprint:
+        if not same_codebook(fp, model.config.codebook_fingerprint):
             raise ValueError(f"run folder {self.run} was trained for the codebook with fingerprint {fp}, but tokenizer "
                              f"{cfg.tokenizer} has {model.config.codebook_fingerprint}: pass restart=True to train anew")
         if ckpt is not None and acc.is_main_process:
