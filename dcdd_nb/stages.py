@@ -204,7 +204,8 @@ def row_train_config(run:DemoRun, row:str, seed:int|None=None) -> dict: # seed N
                          f"got {row!r}")
     c, r = run.cfg, ROWS[row]
     seed = c.decoder_seeds[0] if seed is None else seed
-    every = max(1, c.decoder_steps // c.curve_points) if c.curve_points else max(10, c.decoder_steps // 4)
+    # a checkpoint every ceil(steps / points): the last curve point is the final step (floor gave 399 and 400)
+    every = -(-c.decoder_steps // c.curve_points) if c.curve_points else max(10, c.decoder_steps // 4)
     return dict(run_dir=str(run.dir("decoders") / row / f"seed-{seed}"), seed=seed, dataset="fashion-mnist",
                 split="train", resolution=c.resolution, channels=1, limit=c.train_images,
                 tokenizer=str(run.dir("tokenizer")), proxy_temperature=c.proxy_temperature,
