@@ -15,8 +15,8 @@ from diffusers.training_utils import EMAModel
 from .config import read_json
 
 # %% auto #0
-__all__ = ['save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'CheckpointError', 'load_checkpoint', 'resume_checkpoint',
-           'RunFolderBusy', 'run_lock']
+__all__ = ['save_checkpoint', 'checkpoint_ok', 'latest_checkpoint', 'CheckpointError', 'load_checkpoint', 'load_ema_weights',
+           'resume_checkpoint', 'RunFolderBusy', 'run_lock']
 
 # %% ../nbs/04a_checkpoints.ipynb #dd5a6d00
 def _sha256(p:Path) -> str: return hashlib.sha256(p.read_bytes()).hexdigest()
@@ -74,17 +74,29 @@ def latest_checkpoint(folder:Path) -> Path|None:
 class CheckpointError(RuntimeError):
     "A checkpoint (or a folder of them) that cannot be resumed from; the message names the file."
 
+def _named(ckpt:Path, name:str, load):
+    "`load(ckpt / name)`; any failure becomes a `CheckpointError` naming the file."
+    try: return load(ckpt / name)
+    except Exception as e:
+        raise CheckpointError(f"{ckpt / name} does not load: {type(e).__name__}: {e}".splitlines()[0]) from e
+
 def load_checkpoint(ckpt:Path, model, ema:EMAModel, optimizer, scheduler) -> dict:
     "Restore a checkpoint into the given objects; returns its counters. A file that does not load: `CheckpointError`."
-    def named(name:str, load):
-        try: return load(ckpt / name)
-        except Exception as e:
-            raise CheckpointError(f"{ckpt / name} does not load: {type(e).__name__}: {e}".splitlines()[0]) from e
-    named("model.safetensors", lambda p: model.load_state_dict(load_file(str(p))))
-    st = named("state.pt", lambda p: torch.load(p, weights_only=True))  # weights_only: a pickle runs no code
-    named("state.pt", lambda p: (ema.load_state_dict(st["ema"]), optimizer.load_state_dict(st["optimizer"]),
-                                 scheduler.load_state_dict(st["scheduler"])))
-    return named("counters.json", lambda p: read_json(p, "checkpoint counters"))
+    _named(ckpt, "model.safetensors", lambda p: model.load_state_dict(load_file(str(p))))
+    st = _named(ckpt, "state.pt", lambda p: torch.load(p, weights_only=True))  # weights_only: a pickle runs no code
+    _named(ckpt, "state.pt", lambda p: (ema.load_state_dict(st["ema"]), optimizer.load_state_dict(st["optimizer"]),
+                                        scheduler.load_state_dict(st["scheduler"])))
+    return _named(ckpt, "counters.json", lambda p: read_json(p, "checkpoint counters"))
+
+def load_ema_weights(ckpt:Path, model:torch.nn.Module) -> torch.nn.Module:
+    "Copy checkpoint `ckpt`'s EMA weights into `model` (to score a checkpoint); a damaged one: `CheckpointError`."
+    ckpt = Path(ckpt)
+    if (problem := checkpoint_ok(ckpt)) is not None: raise CheckpointError(f"checkpoint {ckpt}: {problem}")
+    st = _named(ckpt, "state.pt", lambda p: torch.load(p, weights_only=True))
+    ema = EMAModel(model.parameters())
+    _named(ckpt, "state.pt", lambda p: ema.load_state_dict(st["ema"]))
+    ema.copy_to(model.parameters())
+    return model
 
 def resume_checkpoint(folder:Path, model, ema:EMAModel, optimizer, scheduler
                      ) -> tuple[Path|None, dict|None]: # the checkpoint loaded and its counters; (None, None): none

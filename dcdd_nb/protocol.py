@@ -83,12 +83,9 @@ def _fds(r:dict, reference:dict) -> dict: return {f"fd_{k}": frechet_distance(r[
 
 def checkpoint_decoder(run_dir:str|Path, ckpt:str|Path):
     "The decoder of a training run with the EMA weights of checkpoint `ckpt`."
-    from diffusers.training_utils import EMAModel
+    from dcdd_nb.checkpoints import load_ema_weights
     from dcdd_nb.decoder import DCDDecoder
-    dec = DCDDecoder.from_pretrained(Path(run_dir) / "decoder_ema")
-    ema = EMAModel(dec.parameters())
-    ema.load_state_dict(torch.load(Path(ckpt) / "state.pt", weights_only=True)["ema"]); ema.copy_to(dec.parameters())
-    return dec.eval()
+    return load_ema_weights(ckpt, DCDDecoder.from_pretrained(Path(run_dir) / "decoder_ema")).eval()
 
 # %% ../nbs/08d_protocol.ipynb #pr-tau
 def choose_taus(run:DemoRun, spaces:FeatureSpaces, batches:list, cache:Path) -> pd.DataFrame:
