@@ -20,7 +20,8 @@ Configs:
 """
 import argparse, statistics, time
 import torch
-from dcdd_nb.decoder import DCDDecoder, DCDDPipeline, ROWS
+from dcdd_nb.decoder import DCDDecoder, ROWS
+from dcdd_nb.pipeline import DCDDPipeline
 from dcdd_nb.tokenizers import TinyVQ, TinyVQConfig
 from dcdd_nb.lcdm import lcdm
 
@@ -47,7 +48,8 @@ def build(config, device, dtype):
     tok = TinyVQ(TinyVQConfig(**cfg["tok"])).to(device).eval()
     dec = DCDDecoder(**cfg["dec"], **ROWS["lcdm"].decoder).to(device).eval()
     if dtype != torch.float32: dec = dec.to(dtype=dtype)
-    return tok, dec, DCDDPipeline(dec, tok)
+    pipe = DCDDPipeline(dec, tok); pipe.set_progress_bar_config(disable=True)   # no bar inside the timings
+    return tok, dec, pipe
 
 @torch.no_grad()
 def variants(tok, pipe, logits, steps):

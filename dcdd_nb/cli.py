@@ -99,9 +99,14 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--run", required=True, help="a run folder made by `dcdd demo`")
         s.add_argument("--set", **sets); s.set_defaults(stage=stage)
     x = sub.add_parser("decode", help="decode recorded logits (safetensors 'logits' (B,N,K)) into PNG images")
-    for a in ("--run", "--logits", "--out"): x.add_argument(a, required=True)
-    x.add_argument("--row", default="lcdm-lc", choices=[k for k, r in ROWS.items() if r.decoder is not None])
-    x.add_argument("--steps", type=int, default=8); x.add_argument("--seed", type=int, default=0)
+    src = x.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", help="a run folder made by `dcdd demo` (its --row, at the tau its selection chose)")
+    src.add_argument("--pipeline", help="a saved pipeline folder, e.g. RUN/pipelines/lcdm-lc (its own settings)")
+    for a in ("--logits", "--out"): x.add_argument(a, required=True)
+    x.add_argument("--row", default=None, choices=[k for k, r in ROWS.items() if r.decoder is not None],
+                   help="a row of --run (default lcdm-lc)")
+    x.add_argument("--steps", type=int, default=None, help="sampler steps (default: the pipeline's; 8 with --run)")
+    x.add_argument("--seed", type=int, default=0)
     x.add_argument("--limit", type=int, default=None)
     pb = sub.add_parser("publish", help="copy a finished run's tables and figures for the docs (no weights)")
     pb.add_argument("--run", required=True); pb.add_argument("--to", required=True)
@@ -118,7 +123,9 @@ def _run(a) -> None:
         print((Path(a.out) / "report.md").read_text().split("## Reconstruction")[0])
     elif a.cmd == "publish": print(f"dcdd publish: {len(report.publish(a.run, a.to))} files in {a.to}")
     elif a.cmd == "decode":
-        ps = stages.decode_logits(a.run, a.logits, a.out, a.row, a.steps, a.seed, a.limit)
+        if a.pipeline and a.row: raise ValueError("--row picks a row of --run; a --pipeline folder is one row already")
+        ps = stages.decode_logits(a.run, a.logits, a.out, a.row or "lcdm-lc", a.steps, a.seed, a.limit,
+                                  pipeline=a.pipeline)
         print(f"dcdd decode: {len(ps)} images and grid.png in {a.out}")
     else: print(json.dumps(dm.run_stage(a.run, a.stage, _set(a.set))["info"], indent=1, default=str))
 

@@ -6,7 +6,7 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #80397692
 from __future__ import annotations
-import hashlib, importlib.util, io, json, lzma, os, warnings
+import hashlib, importlib.resources, io, json, lzma, os, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -23,10 +23,22 @@ __all__ = ['BUNDLED', 'IMAGE_EXTS', 'default_data_root', 'to_model_range', 'to_u
            'batch_indices', 'IndexBatches', 'StreamBatches', 'fingerprint', 'cache_latents']
 
 # %% ../nbs/00_data.ipynb #0b49c487
+def _data_folders() -> tuple[Path, Path]:
+    "Where the bundled data can live: an installed wheel's package data, a source checkout's `data/`."
+    pkg = Path(str(importlib.resources.files("dcdd_nb")))
+    return pkg / "bundled", pkg.resolve().parent / "data"
+
+def _pick_root(env:str|None, # the value of $DCDD_DATA
+               shipped:Path, # the package data folder of an installed wheel
+               checkout:Path, # the `data/` folder of a source checkout
+              ) -> Path:
+    "$DCDD_DATA if set, else the package data, else the checkout's data/ (the package data when neither exists)."
+    if env: return Path(env)
+    return checkout if checkout.is_dir() and not shipped.is_dir() else shipped
+
 def default_data_root() -> Path:
-    "The `data/` folder: `$DCDD_DATA` if set, else the one beside the package in a source checkout."
-    env = os.environ.get("DCDD_DATA")
-    return Path(env) if env else Path(importlib.util.find_spec("dcdd_nb").origin).resolve().parents[1] / "data"
+    "The bundled data folder: `$DCDD_DATA` if set, else the installed package data, else a checkout's `data/`."
+    return _pick_root(os.environ.get("DCDD_DATA"), *_data_folders())
 
 # %% ../nbs/00_data.ipynb #25753ed8
 BUNDLED = {"fashion-mnist": "build_fashion_mnist.py"}  # bundled data set -> the script that rebuilds it
@@ -39,8 +51,11 @@ def _manifest(name:str, root:Path) -> dict:
     return read_json(fn, "bundled data manifest")
 
 def _rebuild_hint(name, root):
-    return (f"rebuild it with `python {Path(root) / BUNDLED[name]}` (needs Debian's dataset-{name} package), "
-            f"or set DCDD_DATA to a checkout's data/ folder")
+    "How to rebuild data set `name` into `root`, with the rebuild script wherever this install has it."
+    script = next((p for d in _data_folders() if (p := d / BUNDLED[name]).is_file()), None)
+    how = (f"rebuild it with `python {script} --out {Path(root) / name}` (needs Debian's dataset-{name} package)"
+           if script else "reinstall dcdd_nb")
+    return f"{how}, or set DCDD_DATA to a folder holding {name}/ (a checkout's data/)"
 
 # %% ../nbs/00_data.ipynb #17c0a0bd
 def _read_verified(fn:Path, sha256:str, hint:str) -> np.ndarray:

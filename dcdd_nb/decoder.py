@@ -1,5 +1,5 @@
 """The Distribution-Conditioned Diffusion Decoder (DCDD): a pixel-space UNet that draws an image from the
-LCDM map, its flow-matching objective and sampler, and the `DCDDPipeline` that turns VLM logits into pictures.
+LCDM map, its flow-matching objective and its sampler; `dcdd_nb.pipeline` makes it a diffusers pipeline.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
@@ -7,27 +7,23 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/decoder.html.md"""
 
 # %% ../nbs/04_decoder.ipynb #bfdf1477
 from __future__ import annotations
-import hashlib, json, math, numbers, warnings
+import math, numbers
 from dataclasses import dataclass
-from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from PIL import Image
 from fastcore.basics import patch
-from diffusers import ModelMixin, ConfigMixin, UNet2DModel
+from diffusers import ModelMixin, ConfigMixin, UNet2DModel, FlowMatchEulerDiscreteScheduler
 from diffusers.configuration_utils import register_to_config
 from diffusers.utils.torch_utils import randn_tensor
-from .lcdm import FIELDS, map_channels, CodeDistribution, check_logits, lcdm, lcdm_from_latents
+from .lcdm import FIELDS, map_channels, CodeDistribution, lcdm, lcdm_from_latents
 from .lcdm import check_positive, check_temperature
-from .tokenizers import TinyVQ, proxy_logits
-from .data import to_uint8
-from .config import read_json
+from .tokenizers import proxy_logits
 
 # %% auto #0
-__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'TOKENIZER_CLASSES', 'DCDDecoder', 'codebook_fingerprint', 'same_codebook',
-           'AblationRow', 'decoder_loss', 'flow_times', 'tile_starts', 'euler_flow_sample', 'sample', 'token_grid',
-           'decoder_condition', 'proxy_condition', 'DCDDOutput', 'DCDDPipeline']
+__all__ = ['RETIRED_CONFIG', 'CONDITIONS', 'ROWS', 'OFF_GRID', 'DCDDecoder', 'codebook_fingerprint', 'same_codebook',
+           'AblationRow', 'decoder_loss', 'flow_times', 'tile_starts', 'flow_scheduler', 'euler_flow_sample', 'sample',
+           'token_grid', 'decoder_condition', 'proxy_distribution', 'proxy_condition']
 
 # %% ../nbs/04_decoder.ipynb #8fb9b670
 RETIRED_CONFIG = {"prediction_type": "flow", "vq_codes": "top1"}  # keys of older configs -> the value kept
@@ -211,16 +207,39 @@ def _model_fn(decoder, cond_map, vq_image, tile:int|None=None, tile_overlap:int|
     overlap = tile // 4 if tile_overlap is None else tile_overlap
     return lambda x, t: _tiled(decoder, x, t, cond_map, vq_image, tile, overlap, decoder.config.downsample)
 
+OFF_GRID = ("use_dynamic_shifting", "invert_sigmas", "shift_terminal", "use_karras_sigmas", "use_exponential_sigmas",
+            "use_beta_sigmas", "stochastic_sampling")  # scheduler settings that leave Euler steps on `flow_times`
+
+def flow_scheduler(
+    scheduler:FlowMatchEulerDiscreteScheduler|None=None, # the scheduler to step with (None: a new one)
+    shift:float|None=None, # time shift s (None: the scheduler's own; 1 for a new one)
+) -> FlowMatchEulerDiscreteScheduler:
+    "diffusers' flow-matching Euler scheduler with time shift `shift` (a copy if it differs); other grids refused."
+    s = FlowMatchEulerDiscreteScheduler() if scheduler is None else scheduler
+    if not isinstance(s, FlowMatchEulerDiscreteScheduler):
+        raise ValueError(f"scheduler must be a diffusers FlowMatchEulerDiscreteScheduler, got {type(s).__name__}")
+    if bad := [k for k in OFF_GRID if s.config.get(k)]:
+        raise ValueError(f"scheduler must take plain Euler steps on flow_times, but it sets {bad}")
+    own = check_temperature(s.config.shift, "the scheduler's shift")
+    if shift is None or shift == own: return s
+    return FlowMatchEulerDiscreteScheduler.from_config(s.config, shift=check_temperature(shift, "shift"))
+
 def euler_flow_sample(
     model, # model(x (B,C,H,W), t (B,)) -> velocity
     noise:Tensor, # (B,C,H,W) x at t=1
     num_inference_steps:int=8,
-    shift:float=1.0, # see `flow_times`
+    shift:float|None=None, # see `flow_times` (None: the scheduler's; 1 without one)
+    scheduler:FlowMatchEulerDiscreteScheduler|None=None, # takes the steps (None: a new `flow_scheduler`)
+    on_step=None, # called after each step (e.g. a progress bar's `update`)
 ) -> Tensor: # (B,C,H,W) x at t=0
-    "Integrate dx/dt = v from t=1 to t=0 with Euler steps."
-    x, ts = noise, flow_times(num_inference_steps, shift, noise.device)
-    for t, t_next in zip(ts[:-1], ts[1:]):
-        x = x + (t_next - t).to(x.dtype) * model(x, t.expand(x.shape[0]))
+    "Integrate dx/dt = v from t=1 to t=0 with Euler steps on `flow_times`, taken by diffusers' flow scheduler."
+    check_positive(num_inference_steps=num_inference_steps)
+    s = flow_scheduler(scheduler, shift)
+    s.set_timesteps(sigmas=torch.linspace(1, 0, num_inference_steps + 1)[:-1].numpy(), device=noise.device)
+    x = noise
+    for i, t in enumerate(s.timesteps):                 # s.sigmas = flow_times(steps, shift): the model's t
+        x = s.step(model(x, s.sigmas[i].expand(x.shape[0])), t, x).prev_sample
+        if on_step is not None: on_step()
     return x
 
 # %% ../nbs/04_decoder.ipynb #fc0b275c
@@ -231,9 +250,11 @@ def sample(
     vq_image:Tensor|None=None, # (B,C,H,W) G(token) when the decoder uses it
     num_inference_steps:int=8, # Euler steps
     generator:torch.Generator|None=None, # seeds the start noise: same generator state, same images
-    shift:float=1.0, # flow time shift (see `flow_times`)
+    shift:float|None=None, # flow time shift (see `flow_times`; None: the scheduler's, 1 without one)
     tile:int|bool|None=None, # tile size in pixels (True: the decoder's sample_size); None: whole image
     tile_overlap:int|None=None, # overlap between tiles (default tile/4)
+    scheduler:FlowMatchEulerDiscreteScheduler|None=None, # takes the steps (None: a new `flow_scheduler`)
+    on_step=None, # called after each step
 ) -> Tensor: # (B,C,H,W) images, H = h * downsample, in the decoder's dtype
     "Draw images from the decoder given its conditioning."
     c = decoder.config
@@ -244,7 +265,7 @@ def sample(
     vq_image = None if vq_image is None else vq_image.to(decoder.device, decoder.dtype)
     tile = c.sample_size if tile is True else tile
     return euler_flow_sample(_model_fn(decoder, cond_map, vq_image, tile, tile_overlap), noise,
-                             num_inference_steps, shift)
+                             num_inference_steps, shift, scheduler, on_step)
 
 # %% ../nbs/04_decoder.ipynb #f8fcd7a6
 def token_grid(n_tokens:int, decoder:DCDDecoder, grid:tuple[int,int]|None=None) -> tuple[int, int]:
@@ -282,16 +303,15 @@ def decoder_condition(
 
 # %% ../nbs/04_decoder.ipynb #proxy-cond
 @torch.no_grad()
-def proxy_condition(
+def proxy_distribution(
     z:Tensor, # (B,D,h,w) encoder latents
-    tokenizer, # the frozen tokenizer: codebook (K,D), quantize, decode_codes
-    decoder:DCDDecoder,
+    tokenizer, # the frozen tokenizer: codebook (K,D), quantize
     proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
     calibration=None, # a `LogitCalibration`; its latent noise and context mixture are drawn from `generator`
     generator:torch.Generator|None=None, # seeds that noise and mixture, on z's device
     images_per_chunk:int=16, # images whose dense (N,K) logits are built at once when mixing
-) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
-    "The decoder's conditioning from latents: LCDM of the (perturbed, calibrated, mixed) proxy logits of `z`."
+) -> CodeDistribution: # (B,N,...) fields, N = h*w
+    "LCDM of the (perturbed, calibrated, mixed) proxy logits of `z`: the distribution a row is trained on."
     cb, z = tokenizer.codebook.to(z.device), z.float()
     noisy = calibration is not None and getattr(calibration, "noise", 0) > 0
     zc = calibration.perturb(z, cb, generator) if noisy else z          # condition c: a perturbed latent
@@ -303,151 +323,17 @@ def proxy_condition(
                  for c in zc.split(images_per_chunk)]
         dist = CodeDistribution(**{k: torch.cat([getattr(p, k) for p in parts]) for k in FIELDS})
     if noisy: dist.token = cb[tokenizer.quantize(z).flatten(1)]         # the hard code stays the encoder's token
+    return dist
+
+def proxy_condition(
+    z:Tensor, # (B,D,h,w) encoder latents
+    tokenizer, # the frozen tokenizer: codebook (K,D), quantize, decode_codes
+    decoder:DCDDecoder,
+    proxy_temperature:float, # T0 of the proxy logits -||z - c||^2 / T0
+    calibration=None, # a `LogitCalibration` (see `proxy_distribution`)
+    generator:torch.Generator|None=None, # seeds its noise and mixture, on z's device
+    images_per_chunk:int=16, # images whose dense (N,K) logits are built at once when mixing
+) -> tuple[Tensor, Tensor|None]: # cond_map (B,Cm,h,w), vq_image (B,C,H,W) or None
+    "The decoder's conditioning from latents: `decoder_condition` of their `proxy_distribution`."
+    dist = proxy_distribution(z, tokenizer, proxy_temperature, calibration, generator, images_per_chunk)
     return decoder_condition(dist, decoder, tokenizer, grid=tuple(z.shape[-2:]))
-
-# %% ../nbs/04_decoder.ipynb #5e523ffd
-@dataclass
-class DCDDOutput:
-    "Images from `DCDDPipeline`: a tensor in [-1,1] and, on demand, PIL images."
-    images:Tensor # (B,C,H,W) float32 in [-1,1]
-
-    @property
-    def pil(self) -> list[Image.Image]:
-        "One PIL image per batch element (L for 1 channel, RGB for 3)."
-        u8 = to_uint8(self.images.detach().cpu()).permute(0, 2, 3, 1).numpy()
-        return [Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a) for a in u8]
-
-# %% ../nbs/04_decoder.ipynb #00a6c469
-def _check_codebook_identity(decoder:DCDDecoder, codebook:Tensor):
-    "A ValueError naming both fingerprints if the decoder records one and `codebook` gives another."
-    want = decoder.config.get("codebook_fingerprint")
-    if want is None: return                                   # saved before fingerprints: accepted, as before
-    if not same_codebook(got := codebook_fingerprint(codebook), want):
-        raise ValueError(f"the decoder was trained for the codebook with fingerprint {want}, but the tokenizer's "
-                         f"codebook has fingerprint {got}: pass the tokenizer the decoder was trained with")
-
-def _check_distribution(d) -> CodeDistribution:
-    "`d` if it is a CodeDistribution of at least one token with finite fields, else a ValueError naming `distribution`."
-    if not isinstance(d, CodeDistribution):
-        raise ValueError(f"distribution must be a CodeDistribution, got {type(d).__name__}")
-    if d.mean.ndim != 3 or 0 in d.mean.shape:
-        raise ValueError(f"distribution must hold (B,N,D) codes with B, N, D >= 1, got mean {tuple(d.mean.shape)}")
-    bad = [f for f in FIELDS if not getattr(d, f).isfinite().all()]
-    if bad: raise ValueError(f"distribution must be finite, got NaN or inf in {bad}")
-    return d
-
-class DCDDPipeline:
-    "VLM logits / a CodeDistribution / encoder latents -> images, with a DCDDecoder and the frozen tokenizer."
-    def __init__(self,
-        decoder:DCDDecoder,
-        tokenizer, # frozen tokenizer: codebook (K,D), downsample, decode_codes
-        tokenizer_ref:str|None=None, # where the tokenizer comes from, saved when it cannot save itself
-        proxy_temperature:float=1.0, # T0 of the proxy logits -||z-c||^2/T0 the decoder was trained on
-    ):
-        cb = tokenizer.codebook
-        if cb.shape[1] != decoder.config.code_dim or tokenizer.downsample != decoder.config.downsample:
-            c = decoder.config
-            raise ValueError(f"tokenizer (D={cb.shape[1]}, f={tokenizer.downsample}) does not match the decoder "
-                             f"(code_dim={c.code_dim}, downsample={c.downsample})")
-        _check_codebook_identity(decoder, cb)
-        self.decoder, self.tokenizer, self.tokenizer_ref = decoder, tokenizer, tokenizer_ref
-        self.proxy_temperature = check_temperature(proxy_temperature, "proxy_temperature")
-
-    def distribution(self,
-        logits:Tensor|None=None, # (B,N,K) VLM image-token logits
-        distribution:CodeDistribution|None=None, # a ready LCDM result
-        latents:Tensor|None=None, # (B,D,h,w) encoder latents
-        logit_temperature:float=1.0, # LCDM tau for `logits`
-        proxy_temperature:float|None=None, # T0 for `latents` (None: the pipeline's `proxy_temperature`)
-        top_k:int|None=None, # LCDM top-k truncation of `logits`
-        calibration=None, # a `LogitCalibration` of the proxy logits of `latents`
-        tokens:Tensor|None=None, # (B,N) ids the VLM emitted with `logits`: the hard code and G(.) are theirs
-    ) -> CodeDistribution:
-        "The CodeDistribution of exactly one of `logits`, `distribution`, `latents`."
-        given = [n for n, v in dict(logits=logits, distribution=distribution, latents=latents).items()
-                 if v is not None]
-        if len(given) != 1:
-            raise ValueError(f"pass exactly one of logits, distribution, latents; got {given or 'none'}")
-        tau = check_temperature(logit_temperature, "logit_temperature")
-        t0 = check_temperature(self.proxy_temperature if proxy_temperature is None else proxy_temperature,
-                               "proxy_temperature")
-        if top_k is not None: check_positive(top_k=top_k)
-        if calibration is not None and latents is None: raise ValueError("calibration applies to latents only")
-        if top_k is not None and logits is None: raise ValueError("top_k applies to logits only")
-        if tokens is not None and logits is None: raise ValueError("tokens go with logits only")
-        if distribution is not None: return _check_distribution(distribution)
-        cb = self.tokenizer.codebook.detach()
-        if latents is not None:
-            if not isinstance(latents, Tensor) or latents.ndim != 4 or latents.shape[1] != cb.shape[1]:
-                got = getattr(latents, "shape", type(latents).__name__)
-                raise ValueError(f"latents must be (B,D={cb.shape[1]},h,w) torch tensor, got {got}")
-            return lcdm_from_latents(latents.to(cb.device), cb, t0, calibration=calibration)
-        check_logits(logits, "logits", cb.shape[0], "the tokenizer's codebook has")
-        if tokens is None:
-            warnings.warn("logits without tokens: the hard code and G(.) are the argmax of the logits, not the token "
-                          "a sampling VLM emitted; pass tokens= (the ids it emitted)", stacklevel=2)
-        return lcdm(logits, cb.to(logits.device), temperature=tau, top_k=top_k, tokens=tokens)
-
-# %% ../nbs/04_decoder.ipynb #a0ac5de7
-@patch
-@torch.no_grad()
-def __call__(self:DCDDPipeline,
-    logits:Tensor|None=None, # (B,N,K) VLM image-token logits (the guided ones the sampler used)
-    distribution:CodeDistribution|None=None, # a ready LCDM result
-    latents:Tensor|None=None, # (B,D,h,w) encoder latents (reconstruction)
-    num_inference_steps:int=8,
-    generator:torch.Generator|None=None, # same generator state -> same images
-    logit_temperature:float=1.0, # LCDM tau for `logits`
-    proxy_temperature:float|None=None, # T0 for `latents` (None: the pipeline's `proxy_temperature`)
-    top_k:int|None=None, # LCDM top-k truncation of `logits`
-    calibration=None, # a `LogitCalibration` of the proxy logits of `latents`
-    grid:tuple[int,int]|None=None, # token grid (h, w) when N is not the decoder's square grid
-    batch_size:int=16, # images sampled at once
-    shift:float=1.0, # flow time shift
-    tile:int|bool|None=None, # tiled sampling for images larger than the training size
-    tokens:Tensor|None=None, # (B,N) ids the VLM emitted with `logits` (None: their argmax)
-) -> DCDDOutput:
-    "Decode logits, a distribution or latents into images."
-    check_positive(batch_size=batch_size, num_inference_steps=num_inference_steps); check_temperature(shift, "shift")
-    self.decoder.eval()
-    dist = self.distribution(logits, distribution, latents, logit_temperature, proxy_temperature, top_k,
-                             calibration, tokens)
-    if latents is not None and grid is None: grid = tuple(latents.shape[-2:])
-    cond_map, vq_image = decoder_condition(dist, self.decoder, self.tokenizer, grid)
-    vq = lambda i: None if vq_image is None else vq_image[i:i + batch_size]
-    out = [sample(self.decoder, cond_map[i:i + batch_size], vq(i), num_inference_steps, generator, shift, tile)
-           for i in range(0, cond_map.shape[0], batch_size)]
-    return DCDDOutput(torch.cat(out).float().clamp(-1, 1))
-
-# %% ../nbs/04_decoder.ipynb #73113e9a
-def _qualname(cls) -> str: return f"{cls.__module__}.{cls.__qualname__}"
-TOKENIZER_CLASSES = {_qualname(c): c for c in (TinyVQ,)}  # what `from_pretrained` may load from a folder
-
-@patch
-def save_pretrained(self:DCDDPipeline, path:str|Path):
-    "Write decoder/, tokenizer/ (if it can save itself) and pipeline.json to `path`."
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    self.decoder.save_pretrained(path / "decoder")
-    saved = hasattr(self.tokenizer, "save")
-    if saved: self.tokenizer.save(path / "tokenizer")
-    meta = dict(tokenizer_class=_qualname(type(self.tokenizer)), tokenizer_saved=saved,
-                tokenizer_ref=self.tokenizer_ref, proxy_temperature=self.proxy_temperature)
-    (path / "pipeline.json").write_text(json.dumps(meta, indent=2))
-
-@patch(cls_method=True)
-def from_pretrained(cls:DCDDPipeline, path:str|Path, tokenizer=None, device=None,
-                    dtype:torch.dtype|None=None) -> DCDDPipeline:
-    "Load a pipeline saved with `save_pretrained`; pass `tokenizer` when it was not saved in the folder."
-    path = Path(path)
-    meta = read_json(path / "pipeline.json", "pipeline file")  # an older file's `scheduler_class` is not read
-    if tokenizer is None:
-        name = meta["tokenizer_class"]
-        if not meta["tokenizer_saved"]:
-            raise ValueError(f"tokenizer is required: {name} ({meta['tokenizer_ref']}) is not saved in {path}")
-        if name not in TOKENIZER_CLASSES:
-            raise ValueError(f"{path / 'pipeline.json'} names tokenizer_class={name!r}, but only "
-                             f"{list(TOKENIZER_CLASSES)} are loaded from a folder: pass tokenizer=")
-        tokenizer = TOKENIZER_CLASSES[name].load(path / "tokenizer")
-    decoder = DCDDecoder.from_pretrained(path / "decoder", torch_dtype=dtype)
-    if device is not None: decoder = decoder.to(device)
-    return cls(decoder, tokenizer, meta["tokenizer_ref"], meta.get("proxy_temperature", 1.0))

@@ -110,7 +110,7 @@ def demo_config(d:dict|None=None, # settings that change the preset's
 
 # %% ../nbs/08_demo.ipynb #1e17b5be
 STAGES = ["data", "tokenizer", "prior", "generate", "calibration", "teacher", "decoders", "selection",
-          "evaluation", "report"]
+          "pipelines", "evaluation", "report"]
 STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "data": (["resolution", "train_images", "val_images", "eval_images", "reference_images"], []),
     "tokenizer": (["seed", "tokenizer_steps", "tokenizer_batch", "tokenizer"], ["data"]),
@@ -121,6 +121,7 @@ STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train", "proxy_temperature",
                   "decoder_seeds", "curve_points"], ["tokenizer", "calibration", "teacher"]),
     "selection": (["taus", "curve_points", "prior_guidances", "eval_batch", "n_boot"], ["decoders", "generate"]),
+    "pipelines": (["eval_steps"], ["selection"]),  # the rows as the selection chose them; nothing reads them back
     "evaluation": (["eval_steps", "curve_steps", "eval_seeds", "eval_batch", "n_boot"], ["selection"]),
     "report": ([], ["evaluation"]),
 }
@@ -222,7 +223,7 @@ def stage_cost(stage:str, c:DemoConfig) -> float:
             "evaluation": decode * (sum(c.eval_steps) * runs * (len(c.eval_seeds) * n_gen + c.eval_images)
                                     + sum(c.curve_steps) * 5 * n_gen)
                           + 0.012 * (c.reference_images + 5 * seeds * (len(c.eval_seeds) * n_gen + c.eval_images)) + 30,
-            "report": 2}[stage]
+            "pipelines": 5, "report": 2}[stage]
 
 # %% ../nbs/08_demo.ipynb #2ef9e156
 RESUMABLE = ("decoders", "selection", "evaluation")  # stages that keep their folder: they resume inside it

@@ -6,19 +6,26 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/docs.html.md"""
 
 # %% ../nbs/09_docs.ipynb #68b78228
 from __future__ import annotations
-import argparse, hashlib, importlib, os, re, shutil, subprocess, sys, time
+import argparse, ast, hashlib, importlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
-import nbformat
 from fastcore.nbio import read_nb
 from fastcore.xtras import working_directory
-from nbdev.config import get_config, nbpath2html
-from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
-from nbdev.test import test_nb
+try:
+    import nbformat
+    from nbdev.config import get_config, nbpath2html
+    from nbdev.doclinks import patch_name
+    from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
+    from nbdev.test import test_nb
+except ImportError as e:  # the docs tools are in the dev extra: one line, not a traceback, from the command
+    _msg = (f"dcdd_nb.docs needs the dev extra ({e.name} is not installed): "
+            "pip install 'dcdd_nb[dev]' (in a checkout: ./dev.sh setup)")
+    if __name__ == "__main__": sys.exit(_msg)
+    raise ImportError(_msg) from e
 
 # %% auto #0
 __all__ = ['METHOD_BOXES', 'METHOD_PNG', 'notebook_markdown', 'method_figure', 'save_method_figure', 'site_notebooks',
-           'page_name', 'source_key', 'execute_nb', 'nb_module', 'process_nb', 'api_index_md', 'build_site',
-           'write_readme', 'main']
+           'page_name', 'source_key', 'execute_nb', 'nb_module', 'definition_lines', 'process_nb', 'api_index_md',
+           'build_site', 'write_readme', 'main']
 
 # %% ../nbs/09_docs.ipynb #07efa44e
 _DIRECTIVE = re.compile(r"^\s*#\s*\|")
@@ -186,12 +193,37 @@ def nb_module(nb_path:str|Path) -> str|None:
     srcs = (c.source for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code")
     return next((m[1] for m in map(_DEFAULT_EXP.search, srcs) if m), None)
 
-def _page_cell(c, doc_url:str):
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+def definition_lines(py:str|Path) -> dict[str, int]:
+    "Line of each class, function and method of module file `py`, by nbdev's names (`Class.meth`, `@patch` too)."
+    d = {}
+    for t in (t for t in ast.parse(Path(py).read_text(encoding="utf-8")).body if isinstance(t, _DEFS)):
+        names = patch_name(t)   # `Class.meth` for a `@patch`ed function, one per class of a union
+        d.update(dict.fromkeys([names] if isinstance(names, str) else names, t.lineno))
+        if isinstance(t, ast.ClassDef):
+            d.update({f"{t.name}.{m.name}": m.lineno for m in t.body if isinstance(m, _DEFS)})
+    return d
+
+_SRC_LINK = re.compile(r"\]\((https?://[^)\s#]+/blob/[^/)\s]+/([^)\s#]+\.py))#LNone\)")
+_ENTRY_NAME = re.compile(r"^#{2,4} (\S+)\s*$", re.MULTILINE)
+
+def _fix_source_link(md:str, root:Path) -> str:
+    "A `show_doc` entry's `#LNone` source link at the line that defines its name, else at the file."
+    name = m[1] if (m := _ENTRY_NAME.search(md)) else None
+    def fix(l):
+        py = root / l[2]
+        line = definition_lines(py).get(name) if name and py.exists() else None
+        return f"]({l[1]}#L{line})" if line else f"]({l[1]})"
+    return _SRC_LINK.sub(fix, md)
+
+def _page_cell(c, doc_url:str, root:Path|None=None): # root: the repository root, for `show_doc` source links
     "Code cell `c` as its page shows it (directives gone, options as tags), or None when nothing is shown."
     tags = set(); src = _quarto_cell(c, tags)
     outs = [nbformat.from_dict(dict(o)) for o in c.get("outputs", [])]
     for o in (o for o in outs if "text/markdown" in o.get("data", {})):
-        o.data["text/markdown"] = _fix_md("".join(o.data["text/markdown"]), doc_url)
+        md = _fix_md("".join(o.data["text/markdown"]), doc_url)
+        o.data["text/markdown"] = _fix_source_link(md, root) if root else md
     if "remove_cell" in tags or (not src and not outs): return None
     return nbformat.v4.new_code_cell(src, outputs=outs, metadata={"tags": sorted(tags)})
 
@@ -207,7 +239,7 @@ def process_nb(nb_path:str|Path, executed:str|Path|None=None) -> nbformat.Notebo
     cells = [nbformat.v4.new_markdown_cell(title)]
     for c in nb.cells:
         if c.cell_type == "markdown": cells.append(nbformat.v4.new_markdown_cell(_fix_md(c.source, doc_url)))
-        elif c.cell_type == "code" and (pc := _page_cell(c, doc_url)): cells.append(pc)
+        elif c.cell_type == "code" and (pc := _page_cell(c, doc_url, cfg.config_path)): cells.append(pc)
     return nbformat.v4.new_notebook(cells=cells, metadata={"title": fm.get("title", nb_path.stem),
                                                            "language_info": {"name": "python"}, "dcdd_module": mod})
 
@@ -309,6 +341,23 @@ def _executed_copy(nb:Path, cache:Path, lib:Path, execute:bool, flags:str, log) 
     if r.returncode: log(f"  {nb.name} FAILED, its committed outputs are shown:\n{r.stderr[-3000:]}")
     return None if r.returncode else dest
 
+_NO_OUTPUTS = ("> **Outputs missing.** This page was built without running its notebook (`--no-execute`, or its run "
+               "failed), so it shows no plots or printed results. `python -m dcdd_nb.docs site` runs the notebooks, "
+               "or reuses the executed copies that `./dev.sh test` saves in `artifacts/executed/`.")
+
+def _figureless(pnb:nbformat.NotebookNode) -> bool:
+    "Whether page `pnb` runs code (more than `show_doc`) yet shows no figure, neither a plot nor a Markdown image."
+    code = [c for c in pnb.cells if c.cell_type == "code" and not c.source.startswith("show_doc(")]
+    plots = any(k.startswith("image/") for c in code for o in c.outputs for k in o.get("data", {}))
+    imgs = any("![" in c.source or "<img" in c.source for c in pnb.cells if c.cell_type == "markdown")
+    return bool(code) and not plots and not imgs
+
+def _page_nb(nb:Path, executed:Path|None) -> nbformat.NotebookNode:
+    "`process_nb`, with a note at the top when the page shows no outputs because its notebook was not run."
+    pnb = process_nb(nb, executed)
+    if executed is None and _figureless(pnb): pnb.cells.insert(1, nbformat.v4.new_markdown_cell(_NO_OUTPUTS))
+    return pnb
+
 def build_site(root:str|Path=".", out:str|Path="site",
                execute:bool|list[str]=True, # True, False or the notebook names (or stems) to run
                executed:str|Path|None=None, # folder of executed copies (default: artifacts/executed)
@@ -320,7 +369,12 @@ def build_site(root:str|Path=".", out:str|Path="site",
     for p in out.glob("*.html"): p.unlink()   # no stale page of a removed notebook
     exporter = _exporter(_copy_mathjax(out))
     run = lambda nb: execute if isinstance(execute, bool) else (nb.name in execute or nb.stem in execute)
-    procs = [(nb, process_nb(nb, _executed_copy(nb, cache, cfg.lib_path, run(nb), flags, log))) for nb in nbs]
+    copies = {nb: _executed_copy(nb, cache, cfg.lib_path, run(nb), flags, log) for nb in nbs}
+    procs = [(nb, _page_nb(nb, ex)) for nb, ex in copies.items()]
+    if bare := [page_name(nb) for nb, ex in copies.items() if ex is None]:
+        log(f"{len(bare)} of {len(nbs)} pages were built without running their notebooks and show only the outputs "
+            f"committed in them (none, for most): {' '.join(bare)}\n  For their plots, build without --no-execute "
+            f"(it runs them), or run `./dev.sh test` first: it saves executed copies in {cache}, which the site reuses.")
     for _, pnb in (p for p in procs if p[1].metadata.dcdd_module):   # a module's page ends with its API index
         pnb.cells.append(nbformat.v4.new_markdown_cell(api_index_md(f"{cfg.lib_name}.{pnb.metadata.dcdd_module}", pnb)))
     titles = [(page_name(nb), "Home" if nb.name == "index.ipynb" else pnb.metadata.title) for nb, pnb in procs]

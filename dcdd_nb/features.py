@@ -164,10 +164,11 @@ def save_classifier(model:FashionClassifier, # the classifier
 def load_classifier(path:str|Path|None=None # default: `default_data_root() / CLASSIFIER_FILE`
                    ) -> tuple[FashionClassifier, dict]: # model in eval mode, its metadata
     "Load a classifier saved by `save_classifier`."
+    hint = "" if path else f", or set DCDD_DATA to a folder holding {CLASSIFIER_FILE}"
     path = Path(path or default_data_root() / CLASSIFIER_FILE)
     if not path.exists():
         raise FileNotFoundError(f"path {path} does not exist: "
-                                "train one with `train_classifier` and `save_classifier`")
+                                f"train one with `train_classifier` and `save_classifier`{hint}")
     with safe_open(str(path), "pt") as f:
         meta = {k: json.loads(v) for k, v in f.metadata().items()}
         sd = {k: f.get_tensor(k) for k in f.keys()}

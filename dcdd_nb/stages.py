@@ -6,7 +6,7 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/stages.html.md"""
 
 # %% ../nbs/08c_stages.ipynb #0136a9eb
 from __future__ import annotations
-import json, math, shutil, time
+import json, math, shutil, time, warnings
 from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
@@ -26,8 +26,8 @@ __all__ = ['SPLITS', 'GENERATED', 'VAL_SEED', 'CALIBRATED', 'TEACHER', 'STAGE_RU
            'stage_tokenizer', 'load_run_tokenizer', 'stage_prior', 'sample_grids', 'stage_generate', 'load_generated',
            'generation_conditions', 'calibration_data', 'diagnostics', 'stage_calibration', 'teacher_distribution',
            'stage_teacher', 'row_train_config', 'trainable_rows', 'Interrupted', 'row_fingerprint', 'stage_decoders',
-           'decoder_fn', 'row_decoders', 'reconstruction_conditions', 'stage_selection', 'stage_evaluation',
-           'chosen_taus', 'decode_logits']
+           'row_pipeline', 'decoder_fn', 'row_decoders', 'reconstruction_conditions', 'stage_selection',
+           'stage_evaluation', 'chosen_taus', 'stage_pipelines', 'read_logits', 'save_pngs', 'decode_logits']
 
 # %% ../nbs/08c_stages.ipynb #abba8759
 SPLITS = ("train", "val", "test", "reference")  # `run_images` splits: the first two never meet the last two
@@ -254,16 +254,27 @@ def stage_decoders(run:DemoRun) -> dict:
     return info
 
 # %% ../nbs/08c_stages.ipynb #d7350ff8
+def row_pipeline(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None):
+    "A training run's EMA decoder (or `decoder`) as a `DCDDPipeline` with the row's tau, T0, calibration and steps."
+    from dcdd_nb.decoder import DCDDecoder
+    from dcdd_nb.pipeline import DCDDPipeline
+    dec = (DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema") if decoder is None else decoder).eval()
+    r = ROWS[row]
+    cal = LogitCalibration.load(run.dir("calibration") / r.condition) if r.calibrated else None
+    pipe = DCDDPipeline(dec, tok, proxy_temperature=run.cfg.proxy_temperature, logit_temperature=tau,
+                        num_inference_steps=run.cfg.eval_steps[0], calibration=cal)
+    pipe.set_progress_bar_config(disable=True)                # the stages log their own progress
+    return pipe
+
 def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None):
     "fn(condition, steps, generator) of a training run's EMA decoder (or `decoder`): generated logits, or test latents."
-    from dcdd_nb.decoder import DCDDecoder, DCDDPipeline, proxy_condition, decoder_condition, sample
-    dec = (DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema") if decoder is None else decoder).eval()
-    pipe, r = DCDDPipeline(dec, tok, proxy_temperature=run.cfg.proxy_temperature), ROWS[row]
-    cal = LogitCalibration.load(run.dir("calibration") / r.condition) if r.calibrated else None
+    from dcdd_nb.decoder import proxy_condition, decoder_condition, sample
+    pipe, r = row_pipeline(run, decoder_dir, tok, row, tau, decoder), ROWS[row]
+    dec, cal = pipe.decoder, pipe.calibration
     def fn(cond, steps, generator):
         if "logits" in cond:  # the hard code and G(.) of the tokens the prior emitted, as row 1 decodes them
-            return pipe(logits=cond["logits"], tokens=cond["ids"].flatten(1), logit_temperature=tau,
-                        num_inference_steps=steps, generator=generator, batch_size=run.cfg.eval_batch).images
+            return pipe(logits=cond["logits"], tokens=cond["ids"].flatten(1), num_inference_steps=steps,
+                        generator=generator, batch_size=run.cfg.eval_batch).images
         z, grid = cond["latents"], tuple(cond["latents"].shape[-2:])
         if r.condition == "teacher":                 # the prior's distribution of these images, as in training
             d = CodeDistribution(**{k: getattr(cond["teacher"], k).float() for k in FIELDS})
@@ -305,39 +316,46 @@ def stage_evaluation(run:DemoRun) -> dict:
     from dcdd_nb.protocol import score
     return score(run)
 
-# %% ../nbs/08c_stages.ipynb #fed0917d
+# %% ../nbs/08c_stages.ipynb #pl-stage
 def chosen_taus(run:DemoRun) -> dict:
     "ROWS key -> the LCDM tau the selection chose on validation data ({} before the selection ran)."
     f = run.dir("selection") / "choices.json"
     return json.loads(f.read_text())["tau"] if f.is_file() else {}
 
-def decode_logits(run_dir:str|Path, # a demo run folder
-                  logits:str|Path, # safetensors file with a (B,N,K) "logits" tensor (e.g. generate's)
-                  out:str|Path, # folder for the PNG images and grid.png
-                  row:str="lcdm-lc", # a trainable `ROWS` key
-                  steps:int=8, # sampler steps
-                  seed:int=0, # seeds the sampler
-                  limit:int|None=None, # decode only the first `limit` grids
-                 ) -> list[Path]:
-    "Decode recorded VLM logits (and the tokens emitted with them) with one of the run's decoders into PNG files."
-    from PIL import Image
-    import warnings
+def stage_pipelines(run:DemoRun) -> dict:
+    "Write each trainable row as a diffusers pipeline folder (first decoder seed, the tau chosen on validation)."
+    tok, taus, info = load_run_tokenizer(run), chosen_taus(run), {}
+    for row in trainable_rows():
+        pipe = row_pipeline(run, row_train_config(run, row)["run_dir"], tok, row, taus.get(row, 1.0))
+        pipe.save_pretrained(run.dir("pipelines") / row)
+        info[row] = {"logit_temperature": pipe.logit_temperature, "num_inference_steps": pipe.num_inference_steps,
+                     "calibration": ROWS[row].condition if ROWS[row].calibrated else None}
+    return info
+
+# %% ../nbs/08c_stages.ipynb #fed0917d
+def read_logits(logits:str|Path, # safetensors file with a (B,N,K) "logits" tensor and maybe (B,N) "tokens"
+                limit:int|None=None, # only the first `limit` grids
+               ) -> tuple: # logits (B,N,K), tokens (B,N) (the argmax, with a warning, when the file has none)
+    "The checked logits of a recorded file and the tokens emitted with them, on square token grids."
     if limit is not None: check_positive(limit=limit)
     f = read_tensors(logits, "logits file")
     if "logits" not in f: raise ValueError(f"logits file {logits} has no 'logits' tensor (keys: {sorted(f)})")
     l = check_logits(f["logits"][:limit], f"the logits of {logits}")
     if math.isqrt(l.shape[1]) ** 2 != l.shape[1]:
         raise ValueError(f"the logits of {logits} have N={l.shape[1]} tokens per image, not a square grid")
-    if "tokens" in f and tuple(f["tokens"][:limit].shape) != tuple(l.shape[:2]):
-        raise ValueError(f"the tokens of {logits} must be (B,N)={tuple(l.shape[:2])} like its logits, got "
-                         f"{tuple(f['tokens'][:limit].shape)}")
-    run = DemoRun(run_dir)
-    fn = row_decoders(run, [row], taus=chosen_taus(run))[row]
     if "tokens" not in f:
         warnings.warn(f"{logits} has no 'tokens': decoding the argmax of the logits, not the tokens a sampling "
                       "VLM emitted", stacklevel=2)
-    ids = (f["tokens"][:limit] if "tokens" in f else l.argmax(-1)).view(len(l), *([math.isqrt(l.shape[1])] * 2))
-    imgs = fn({"logits": l, "ids": ids}, steps, torch.Generator().manual_seed(seed))            # (B,C,H,W)
+        return l, l.argmax(-1)
+    if tuple(f["tokens"][:limit].shape) != tuple(l.shape[:2]):
+        raise ValueError(f"the tokens of {logits} must be (B,N)={tuple(l.shape[:2])} like its logits, got "
+                         f"{tuple(f['tokens'][:limit].shape)}")
+    return l, f["tokens"][:limit]
+
+def save_pngs(imgs:torch.Tensor, # (B,C,H,W) in [-1,1]
+              out:str|Path) -> list[Path]: # the folder; one PNG per image, and grid.png
+    "Write each image as a PNG file (and a grid of them) into `out`."
+    from PIL import Image
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, im in enumerate(imgs):
@@ -347,8 +365,31 @@ def decode_logits(run_dir:str|Path, # a demo run folder
     image_grid(imgs, nrow=10).save(out / "grid.png")
     return paths
 
+def decode_logits(run_dir:str|Path|None, # a demo run folder (None: `pipeline`)
+                  logits:str|Path, # safetensors file with a (B,N,K) "logits" tensor (e.g. generate's)
+                  out:str|Path, # folder for the PNG images and grid.png
+                  row:str="lcdm-lc", # a trainable `ROWS` key of the run
+                  steps:int|None=None, # sampler steps (None: the pipeline's own; 8 with a run)
+                  seed:int=0, # seeds the sampler
+                  limit:int|None=None, # decode only the first `limit` grids
+                  pipeline:str|Path|None=None, # a saved pipeline folder instead of a run's row
+                 ) -> list[Path]:
+    "Decode recorded VLM logits (and the tokens emitted with them) with a run's row or a saved pipeline into PNG files."
+    if (run_dir is None) == (pipeline is None): raise ValueError("pass exactly one of run_dir and pipeline")
+    l, ids = read_logits(logits, limit)
+    g = torch.Generator().manual_seed(seed)
+    if pipeline is not None:                                   # its own tau, T0 and steps
+        from dcdd_nb.pipeline import DCDDPipeline
+        pipe = DCDDPipeline.from_pretrained(pipeline)
+        return save_pngs(pipe(logits=l, tokens=ids, num_inference_steps=steps, generator=g).images, out)
+    run = DemoRun(run_dir)
+    fn = row_decoders(run, [row], taus=chosen_taus(run))[row]
+    ids = ids.view(len(l), *([math.isqrt(l.shape[1])] * 2))    # (B,h,w)
+    return save_pngs(fn({"logits": l, "ids": ids}, 8 if steps is None else steps, g), out)
+
 # %% ../nbs/08c_stages.ipynb #1c2e46a3
 STAGE_RUNNERS = {"data": stage_data, "tokenizer": stage_tokenizer, "prior": stage_prior,
                  "generate": stage_generate, "calibration": stage_calibration, "teacher": stage_teacher,
-                 "decoders": stage_decoders, "selection": stage_selection, "evaluation": stage_evaluation,
+                 "decoders": stage_decoders, "selection": stage_selection, "pipelines": stage_pipelines,
+                 "evaluation": stage_evaluation,
                  "report": stage_report}  # what `dcdd_nb.demo.run_stages` runs

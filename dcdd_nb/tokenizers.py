@@ -16,6 +16,7 @@ from torch import Tensor
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from fastcore.basics import patch
+from diffusers import ModelMixin
 from .metrics import psnr
 from .lcdm import check_temperature
 from .config import read_json, read_tensors
@@ -281,9 +282,10 @@ class FolderModel:
         return load_folder(cls, cls.config_class, path, device)
 
 # %% ../nbs/01_tokenizers.ipynb #6b66e431
-class TinyVQ(TokenizerBase, FolderModel, nn.Module):
-    "A small convolutional VQ-VAE with an EMA codebook; implements `VQTokenizer`."
+class TinyVQ(TokenizerBase, FolderModel, ModelMixin):
+    "A small convolutional VQ-VAE with an EMA codebook; implements `VQTokenizer` and is a diffusers `ModelMixin`."
     config_class = TinyVQConfig
+    _keep_in_fp32_modules = ["quantizer"]  # the codebook: what LCDM reads and a decoder's fingerprint checks
     def __init__(self, config:TinyVQConfig|None=None, **kwargs): # a config, or its fields as keywords
         super().__init__()
         self.config = config or TinyVQConfig(**kwargs)
@@ -295,11 +297,11 @@ class TinyVQ(TokenizerBase, FolderModel, nn.Module):
     downsample = property(lambda self: 2 ** len(self.config.channels))
     codebook = property(lambda self: self.quantizer.embed.detach().float())
 
-    def _encode(self, x): # (B,C,H,W) -> (B,D,h,w)
-        z = self.encoder(x)
+    def _encode(self, x): # (B,C,H,W) -> (B,D,h,w), in the weights' dtype
+        z = self.encoder(x.to(self.dtype))
         return F.normalize(z, dim=1) if self.normalized else z
 
-    def _decode(self, codes): return self.decoder(codes)  # (B,D,h,w) -> (B,C,H,W)
+    def _decode(self, codes): return self.decoder(codes.to(self.dtype))  # (B,D,h,w) -> (B,C,H,W)
 
 # %% ../nbs/01_tokenizers.ipynb #a215378d
 @dataclass
@@ -324,6 +326,26 @@ def forward(self:TinyVQ, x:Tensor) -> VQOutput: # (B,C,H,W) images in [-1,1]
     zq = self.lookup(ids)  # (B,D,h,w)
     if self.training: _train_codebook(self.quantizer, z, ids)
     return VQOutput(self.decoder(z + (zq - z).detach()), F.mse_loss(z, zq), ids)
+
+# %% ../nbs/01_tokenizers.ipynb #tvq-diffusers
+@patch
+def save_pretrained(self:TinyVQ, save_directory:str|Path) -> Path: # the folder to write
+    "diffusers' name for `save`: what a `DiffusionPipeline` calls to write this component's folder."
+    return self.save(save_directory)
+
+@patch(cls_method=True)
+def from_pretrained(cls:TinyVQ,
+                    pretrained_model_name_or_path:str|Path, # a folder written by `save`
+                    torch_dtype:torch.dtype|None=None, # the weights' dtype (None: as saved)
+                    device_map=None, # must be None: move the tokenizer with `.to`
+                    **loader_options): # what diffusers passes every model (variant, ...): not used here
+    "diffusers' name for `load`, taking the options a `DiffusionPipeline` passes: the tokenizer, in eval mode."
+    if device_map is not None:
+        raise ValueError(f"device_map must be None for a TinyVQ (move it with .to()), got {device_map!r}")
+    tok = cls.load(pretrained_model_name_or_path)
+    for name, m in tok.named_children():
+        if torch_dtype is not None and name not in cls._keep_in_fp32_modules: m.to(torch_dtype)
+    return tok
 
 # %% ../nbs/01_tokenizers.ipynb #00b46247
 def code_usage(ids:Tensor, # token ids, any shape

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv, hashlib, json, shutil, signal, sys, time, warnings
 from contextlib import contextmanager, ExitStack
 from dataclasses import dataclass, fields, asdict
+from functools import lru_cache
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
@@ -230,6 +231,17 @@ class _DDPForward:
     def __call__(self, *a, **k): return self.wrapped(*a, **k)
 
 # %% ../nbs/05_train.ipynb #2ab0890f
+@lru_cache(maxsize=1)  # so that a process says it once, not once per run
+def _summary_writer():
+    "torch's TensorBoard `SummaryWriter`, or None (said once, on stderr) when tensorboard is not installed."
+    try: from torch.utils.tensorboard import SummaryWriter
+    except Exception as e:
+        why = f"{type(e).__name__}: {e}".splitlines()[0]
+        print(f"dcdd: TensorBoard logging is off ({why}); `pip install tensorboard` (or the dev extra) turns it on; "
+              "metrics.csv has the same numbers", file=sys.stderr)
+        return None
+    return SummaryWriter
+
 class RunLog:
     "metrics.csv (and TensorBoard when available) for the main process; rows past `resume_step` are dropped."
     COLS = ["step", "loss", "lr", "grad_norm", "images_per_s", "step_seconds", "bad_steps"]
@@ -239,11 +251,8 @@ class RunLog:
         with self.path.open("w", newline="") as f:
             w = csv.DictWriter(f, self.COLS); w.writeheader()
             w.writerows(r for r in rows if int(r["step"]) <= resume_step)
-        self.tb = None
-        if tensorboard:
-            try: from torch.utils.tensorboard import SummaryWriter
-            except Exception: return  # tensorboard is optional
-            self.tb = SummaryWriter(str(run / "tensorboard"))
+        writer = _summary_writer() if tensorboard else None  # tensorboard is optional
+        self.tb = writer(str(run / "tensorboard")) if writer else None
     def log(self, row:dict):
         with self.path.open("a", newline="") as f: csv.DictWriter(f, self.COLS).writerow(row)
         if self.tb is not None:

@@ -3,18 +3,21 @@
 What a reader would notice, checked on every page: it loads with no console error while the browser is
 offline (every host but 127.0.0.1 is unresolvable, so a CDN script would fail loudly), every internal link
 resolves (the page and its #fragment; a notebook's `X.ipynb#frag` link must have become `X.html#frag`),
-every image loads, and each module page lists every name of the module's `__all__`, with a `show_doc`
-entry for each function and class defined there.
+every image loads, every page shows at least one figure, and each module page lists every name of the
+module's `__all__`, with a `show_doc` entry for each function and class defined there. Without a browser:
+every GitHub source link points at the line that defines its entry (never `#LNone`).
 
-The site is built with `dcdd_nb.docs.build_site` into a temporary folder. Executed copies the notebook
-tests saved under artifacts/executed/ are reused when fresh; otherwise only `DCDD_DOCS_EXECUTE` (default
-"index 00_data": the home page and one component page with its plots) are executed and the other pages
-show their committed outputs ("all" executes every notebook, as a full `python -m dcdd_nb.docs site` does).
+The site is built with `dcdd_nb.docs.build_site` into a temporary folder, as `python -m dcdd_nb.docs site`
+builds it: executed copies the notebook tests saved under artifacts/executed/ are reused when fresh (so in
+`./dev.sh test`, which runs this file last, nothing is executed again) and every other notebook is executed
+(minutes on a laptop CPU when no copy is fresh). `DCDD_DOCS_EXECUTE="index 00_data"` executes only those
+notebooks, for a quick look: the other pages then show their committed outputs, and the figure check only
+asks that a page without a figure says why. `DCDD_EXECUTED` names another folder of executed copies.
 Screenshots of the home page and of the data page, and the timings, go to artifacts/docs-site/
-(`DCDD_ARTIFACTS` to change). Skipped only when Chromium or its driver is missing outside CI; with CI set
-a missing browser fails the test.
+(`DCDD_ARTIFACTS` to change). The browser tests are skipped, with the reason in pytest's summary, only when
+Chromium, its driver or selenium is missing outside CI; with CI set a missing browser fails the test.
 """
-import functools, http.server, inspect, importlib, os, shutil, sys, threading, time, urllib.request
+import functools, http.server, inspect, importlib, os, re, shutil, sys, threading, time, urllib.request
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 import pytest
@@ -23,11 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("DCDD_ARTIFACTS", ROOT / "artifacts" / "docs-site"))
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 COMPONENT_PAGE = "data.html"   # the component page whose screenshot is kept
+EXECUTE = os.environ.get("DCDD_DOCS_EXECUTE", "all")
+NO_OUTPUTS = "Outputs missing"   # the note a page built without running its notebook starts with
+_APT = ("sudo apt-get install -y chromium chromium-driver", "Debian; on Ubuntu chromium-browser has both")
+INSTALL = {"Chromium": _APT, "chromedriver": _APT, "selenium": (".venv/bin/pip install -e '.[dev]'", "or ./dev.sh setup")}
 
 
-def _need(what):
-    "Skip (outside CI) or fail (in CI) when a tool the test needs is missing."
-    msg = f"{what} is missing: `apt-get install chromium chromium-driver` and `pip install -e .[dev]` (.ci/run does both)"
+def _need(what, looked:str=""):
+    "Skip (outside CI) or fail (in CI) when a tool the test needs is missing, saying how to install it."
+    cmd, note = INSTALL[what]
+    msg = (f"docs site not opened in a browser: {what} is missing{looked}; install it with `{cmd}` ({note}; "
+           ".ci/run installs what is missing)")
     if os.environ.get("CI"): pytest.fail(msg)
     pytest.skip(msg)
 
@@ -35,8 +44,8 @@ def _need(what):
 def _browser_paths():
     browser = next(filter(None, map(shutil.which, BROWSERS)), None)
     driver = shutil.which("chromedriver") or (Path(os.environ.get("CHROMEWEBDRIVER", "/nonexistent")) / "chromedriver")
-    if not browser: _need("Chromium")
-    if not Path(driver).exists(): _need("chromedriver")
+    if not browser: _need("Chromium", f" (none of {', '.join(BROWSERS)} on PATH)")
+    if not Path(driver).exists(): _need("chromedriver", " (not on PATH, nor in $CHROMEWEBDRIVER)")
     return browser, str(driver)
 
 
@@ -51,12 +60,13 @@ def site(tmp_path_factory):
     "The built site: its folder and the module each page documents."
     docs = pytest.importorskip("dcdd_nb.docs")
     out = tmp_path_factory.mktemp("site")
-    spec = os.environ.get("DCDD_DOCS_EXECUTE", "index 00_data")
+    spec = EXECUTE
     execute = True if spec == "all" else spec.split()
     (ARTIFACTS / "timings.txt").unlink(missing_ok=True)
     nbs = docs.site_notebooks(ROOT / "nbs")   # before the build: other notebooks may appear meanwhile
     t = time.time()
-    pages = docs.build_site(ROOT, out, execute=execute, only=[nb.name for nb in nbs], log=lambda m: _log(m.strip()))
+    pages = docs.build_site(ROOT, out, execute=execute, executed=os.environ.get("DCDD_EXECUTED"),
+                            only=[nb.name for nb in nbs], log=lambda m: _log(m.strip()))
     _log(f"build: {len(pages)} pages in {time.time() - t:.1f} s (execute={spec!r}) -> {out}")
     modules = {docs.page_name(nb): f"dcdd_nb.{docs.nb_module(nb)}" for nb in nbs if docs.nb_module(nb)}
     return out, modules, {docs.page_name(nb) for nb in nbs}
@@ -131,6 +141,25 @@ def visits(site, server):
     return res
 
 
+_SOURCE = re.compile(r'href="https://github\.com/[^"]+/blob/[^/"]+/([^"#]+\.py)(#L\w+)?"')
+_DEF = re.compile(r"\s*(async\s+def|def|class)\s")
+
+
+def test_source_links_point_at_definitions(site):
+    "Each `show_doc` entry's source link ends in `#L<line>` and that line of the file defines something."
+    out, modules, _ = site
+    bad, n = [], 0
+    for page in sorted(modules):
+        for py, frag in _SOURCE.findall((out / page).read_text()):
+            n += 1
+            lines = (ROOT / py).read_text().splitlines()
+            if not frag or not frag[2:].isdigit(): bad.append(f"{page}: {py}{frag}"); continue
+            ln = int(frag[2:])
+            if not (0 < ln <= len(lines) and _DEF.match(lines[ln - 1])): bad.append(f"{page}: {py}{frag} is no def/class")
+    assert n, "no source links at all"
+    assert not bad, f"{len(bad)} of {n} source links point at no definition:\n" + "\n".join(bad[:20])
+
+
 def test_pages_load_without_console_errors(visits):
     bad = {p: v["errors"] for p, v in visits.items() if v["errors"]}
     assert not bad, f"console errors: {bad}"
@@ -140,6 +169,16 @@ def test_images_load(visits):
     bad = {p: [src for src, w in v["images"] if not w] for p, v in visits.items()}
     assert not any(bad.values()), f"images that did not load: {bad}"
     assert any(v["images"] for v in visits.values()), "the site shows no image at all (the method figure?)"
+
+
+def test_every_page_has_a_figure(visits):
+    "Each page shows a figure that loads (a plot of its executed notebook or a committed image)."
+    bare = sorted(p for p, v in visits.items() if not any(w for _, w in v["images"]))
+    unexplained = [p for p in bare if NO_OUTPUTS not in visits[p]["text"]]
+    assert not unexplained, (f"pages that show no figure: {unexplained}; each needs one (a small plot that teaches, "
+                             "or a committed image under nbs/images/)")
+    assert EXECUTE != "all" or not bare, f"pages whose notebooks were not run (see the build log): {bare}"
+    if bare: _log(f"figures: {len(bare)} pages not executed (DCDD_DOCS_EXECUTE={EXECUTE!r}): {' '.join(bare)}")
 
 
 def test_internal_links_resolve(visits, server):

@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 from dcdd_nb import demo as dm
 from dcdd_nb.checkpoints import run_lock
 from dcdd_nb.cli import main
-from dcdd_nb.decoder import DCDDecoder, DCDDPipeline, codebook_fingerprint
+from dcdd_nb.decoder import DCDDecoder, codebook_fingerprint
+from dcdd_nb.pipeline import DCDDPipeline
 from dcdd_nb.lcdm import lcdm
 from dcdd_nb.metrics import psnr, ssim
 from dcdd_nb.tokenizers import TinyVQ
@@ -192,16 +193,16 @@ def test_pipeline_json_cannot_import_code(tmp_path, tok):
     pipe.save_pretrained(tmp_path / "p")
     marker = tmp_path / "ran"
     (tmp_path / "p" / "tokenizer_impl.py").write_text(f"import pathlib; pathlib.Path({str(marker)!r}).touch()\n")
-    meta = json.loads((tmp_path / "p" / "pipeline.json").read_text())
-    (tmp_path / "p" / "pipeline.json").write_text(json.dumps({**meta, "tokenizer_class": "tokenizer_impl.Evil"}))
+    meta = json.loads((tmp_path / "p" / "model_index.json").read_text())
+    (tmp_path / "p" / "model_index.json").write_text(json.dumps({**meta, "tokenizer": ["tokenizer_impl", "Evil"]}))
     old = os.getcwd(); os.chdir(tmp_path / "p")
     try:
-        with pytest.raises(ValueError, match="names tokenizer_class='tokenizer_impl.Evil'"):
+        with pytest.raises(ValueError, match=r"names tokenizer=\['tokenizer_impl', 'Evil'\]"):
             DCDDPipeline.from_pretrained(tmp_path / "p")
     finally: os.chdir(old)
     assert not marker.exists() and "tokenizer_impl" not in sys.modules
-    (tmp_path / "p" / "pipeline.json").write_text("{not json")
-    with pytest.raises(ValueError, match="pipeline.json is not a readable pipeline file"):
+    (tmp_path / "p" / "model_index.json").write_text("{not json")
+    with pytest.raises(ValueError, match="model_index.json is not a readable pipeline index file"):
         DCDDPipeline.from_pretrained(tmp_path / "p")
 
 
