@@ -144,7 +144,8 @@ def main(argv:list[str]|None=None) -> int:
     ap = _parser()
     a, rest = ap.parse_known_args(argv)
     if a.cmd == "docs":
-        from dcdd_nb.docs import main as docs_main
+        try: from dcdd_nb.docs import main as docs_main
+        except ImportError as e: print(f"dcdd: {e}", file=sys.stderr); return 1   # the dev extra is not installed
         return docs_main(rest)
     if rest and a.cmd != "train": ap.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

@@ -105,3 +105,13 @@ def test_docs_without_dev_extra_says_so(site, tmp_path):
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert r.stderr.strip().splitlines() == [r.stderr.strip()], r.stderr  # one line
     assert "nbformat is not installed" in r.stderr and "pip install 'dcdd_nb[dev]'" in r.stderr, r.stderr
+
+
+def test_dcdd_docs_without_dev_extra_says_so(site, tmp_path):
+    "`dcdd docs site` without nbformat: the same one line from the command, exit code 1, no traceback."
+    code = ("import sys; sys.modules['nbformat'] = None; from dcdd_nb.cli import main; "
+            "sys.exit(main(['docs', 'site']))")
+    r = run_installed(site, code, cwd=tmp_path)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("dcdd: ") and "pip install 'dcdd_nb[dev]'" in r.stderr, r.stderr
