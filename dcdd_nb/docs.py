@@ -10,12 +10,12 @@ import argparse, ast, hashlib, importlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 from fastcore.nbio import read_nb
 from fastcore.xtras import working_directory
+from .jupyter import NEEDS
 try:
     import nbformat
     from nbdev.config import get_config, nbpath2html
     from nbdev.doclinks import patch_name
     from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
-    from nbdev.test import test_nb
 except ImportError as e:  # the docs tools are in the dev extra: one line, not a traceback, from the command
     _msg = (f"dcdd_nb.docs needs the dev extra ({e.name} is not installed): "
             "pip install 'dcdd_nb[dev]' (in a checkout: ./dev.sh setup)")
@@ -143,21 +143,33 @@ def source_key(nb:str|Path, lib:str|Path) -> str:
     for p in sorted(Path(lib).glob("*.py")): h.update(p.name.encode()); h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
-def execute_nb(nb:str|Path, dest:str|Path, flags:str="", cell_timeout:int|None=None, showerr:bool=True) -> bool:
-    "Run notebook `nb` as `nbdev-test nb --flags flags` does and save the executed copy to `dest`."
+def _kernel_env(flags:str) -> dict:
+    "The environment of a notebook's kernel: as a user's, with nbdev's test `flags` (e.g. `slow`) allowed to run."
+    env = {k: v for k, v in os.environ.items() if k not in ("IN_TEST", "MPLBACKEND")}  # plots inline, as in JupyterLab
+    env["DCDD_RUN"] = ",".join(NEEDS[f][0] for f in flags.split() if f in NEEDS and NEEDS[f][0] != "gpu")
+    return env
+
+def execute_nb(nb:str|Path, # the notebook
+               dest:str|Path, # where the executed copy goes
+               flags:str="", # nbdev test flags to run as well (`slow`); `cuda` cells run where torch sees a GPU
+               cell_timeout:int|None=None, # seconds (default: nbdev's `cell_timeout` setting)
+               showerr:bool=True, # print the failing cell's traceback
+              ) -> bool: # whether every cell ran
+    "Run `nb` top to bottom in a fresh Jupyter kernel, as JupyterLab's Run All and `jupyter nbconvert --execute` do, and save the executed copy."
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
     nb, dest = Path(nb).resolve(), Path(dest)
     cfg = get_config(nb.parent)
-    tmp = nb.with_name(f"_exec_{os.getpid()}_{nb.name}")  # beside it: same working directory and relative paths
-    tmp.write_bytes(nb.read_bytes())
-    try:
-        ok, _ = test_nb(tmp, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), save=True, showerr=showerr,
-                        basepath=cfg.config_path, cell_timeout=cell_timeout or cfg.cell_timeout or None)
-        if ok:
-            ex = nbformat.read(tmp, as_version=4)
-            ex.metadata["dcdd_source_key"] = source_key(nb, cfg.lib_path)
-            dest.parent.mkdir(parents=True, exist_ok=True); nbformat.write(ex, dest)
-        return ok
-    finally: tmp.unlink(missing_ok=True)
+    ex = nbformat.read(nb, as_version=4)
+    client = NotebookClient(ex, timeout=cell_timeout or cfg.cell_timeout or None, kernel_name="python3",
+                            resources={"metadata": {"path": str(nb.parent)}})  # its folder as working directory
+    try: client.execute(env=_kernel_env(flags))
+    except (CellExecutionError, CellTimeoutError) as e:
+        if showerr: print(f"{nb.name} failed:\n{e}", file=sys.stderr)
+        return False
+    ex.metadata["dcdd_source_key"] = source_key(nb, cfg.lib_path)
+    dest.parent.mkdir(parents=True, exist_ok=True); nbformat.write(ex, dest)
+    return True
 
 # %% ../nbs/09_docs.ipynb #6fdbb85b
 def _doc_procs(module:str|None):
@@ -411,8 +423,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--execute", nargs="+", metavar="NB", help="execute only these notebooks (names or stems)")
     s.add_argument("--executed", default=None, help="folder of executed copies (default artifacts/executed)")
     s.add_argument("--only", nargs="+", metavar="NB", help="build only these pages")
-    s.add_argument("--flags", default="", help="test flags to run as well, as in nbdev-test (e.g. slow)")
-    e = sub.add_parser("execute", help="run notebooks as nbdev-test does and save the executed copies")
+    s.add_argument("--flags", default="", help="test flags to run as well, as nbdev-test --flags (e.g. slow)")
+    e = sub.add_parser("execute", help="run notebooks in a Jupyter kernel (as nbconvert --execute) and save the executed copies")
     e.add_argument("notebooks", nargs="+"); e.add_argument("--save-to", required=True)
     e.add_argument("--flags", default="")
     f = sub.add_parser("figure", help="redraw nbs/images/method.png")
