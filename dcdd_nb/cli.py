@@ -14,11 +14,11 @@ import yaml
 from . import demo as dm, report, stages
 from .calibration import OBJECTIVES
 from .decoder import ROWS
-from .config import rule
+from .config import rule, read_yaml, find_config, default_config_dir
 from .train import config_from_dict
 
 # %% auto #0
-__all__ = ['METRICS', 'JanusJob', 'load_job', 'default_config_dir', 'cmd_train', 'main']
+__all__ = ['METRICS', 'JanusJob', 'load_job', 'cmd_train', 'main']
 
 # %% ../nbs/08b_cli.ipynb #4ebb4ba8
 METRICS = ("fid", "fd", "psnr", "ssim", "lpips", "kid")  # what a Janus-Pro job can evaluate
@@ -51,15 +51,11 @@ class JanusJob:
 
 def load_job(path:str|Path) -> tuple: # (TrainConfig, JanusJob)
     "A Janus-Pro job file -> (TrainConfig, JanusJob), both validated."
-    d = yaml.safe_load(Path(path).read_text()) or {}
+    path = find_config(path)                    # a file, or the name of a shipped config
+    d = read_yaml(path, "job file") or {}
     if unknown := sorted(set(d) - {"train", "janus"}):
         raise ValueError(f"unknown section(s) {unknown} in {path}; known: ['janus', 'train']")
     return config_from_dict(d.get("train", {})), config_from_dict(d.get("janus", {}), cls=JanusJob)
-
-def default_config_dir() -> Path:
-    "The repository's configs/ folder (next to the package in a source checkout)."
-    import importlib.util
-    return Path(importlib.util.find_spec("dcdd_nb").origin).parent.parent / "configs"
 
 # %% ../nbs/08b_cli.ipynb #3b495471
 def cmd_train(config:str|None, # a YAML/JSON TrainConfig file (None: the defaults)

@@ -6,13 +6,14 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/config.html.md"""
 
 # %% ../nbs/00a_config.ipynb #cf-imp
 from __future__ import annotations
-import json, operator
+import importlib.resources, json, operator
 from dataclasses import field, fields, MISSING
 from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['rule', 'validate', 'coerce', 'FileFormatError', 'read_json', 'read_yaml', 'read_tensors']
+__all__ = ['rule', 'validate', 'coerce', 'FileFormatError', 'read_json', 'read_yaml', 'read_tensors', 'default_config_dir',
+           'find_config']
 
 # %% ../nbs/00a_config.ipynb #cf-validate
 def rule(default=MISSING, *, factory=MISSING, **rules):
@@ -47,6 +48,8 @@ def _problem(cfg, f) -> str|None:
 
 def validate(cfg): # any dataclass instance
     "Check every field's type and the rules in its metadata; raise `ValueError` naming the key."
+    # Not pydantic, which is not a dependency of ours: these 30 lines give plain dataclasses ranges, choices and
+    # cross-field checks, and every message names the key as a YAML file or `--set key=value` spells it.
     for f in fields(cfg):
         v, t = getattr(cfg, f.name), _type_name(f)
         if not _type_ok(v, t): raise ValueError(f"{f.name} must be {t}, got {v!r} ({type(v).__name__})")
@@ -87,3 +90,19 @@ def read_tensors(path:str|Path, what:str="safetensors file", device:str="cpu") -
     "Every tensor of a safetensors file (no code runs on load); errors name the file."
     from safetensors.torch import load_file
     return _read(path, what, lambda p: load_file(str(p), device=str(device)))
+
+# %% ../nbs/00a_config.ipynb #cf-shipped
+def default_config_dir() -> Path:
+    "The shipped job configs: an installed wheel's `dcdd_nb/configs/`, else a checkout's `configs/`."
+    pkg = Path(str(importlib.resources.files("dcdd_nb")))
+    shipped, checkout = pkg / "configs", pkg.resolve().parent / "configs"
+    return checkout if checkout.is_dir() and not shipped.is_dir() else shipped
+
+def find_config(path:str|Path) -> Path: # a file that exists
+    "`path` when it exists, else the shipped config of that name (`janus-pro-imagenet`, `configs/janus-pro-imagenet.yaml`)."
+    p, d = Path(path), default_config_dir()
+    if p.exists(): return p
+    for q in (d / p.name, d / f"{p.name}.yaml"):
+        if q.is_file(): return q
+    raise FileNotFoundError(f"config {path} does not exist, and no shipped config has that name; "
+                            f"the shipped configs are {sorted(q.stem for q in d.glob('*.yaml'))}")

@@ -8,7 +8,7 @@ Docs: https://dcdd-nb.github.io/dcdd_nb/features.html.md"""
 
 # %% ../nbs/05b_features.ipynb #5b0e0002
 from __future__ import annotations
-import json, math, os
+import hashlib, json, math, os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,9 +20,9 @@ from .data import default_data_root
 from .metrics import FeatureMoments, iter_batches
 
 # %% auto #0
-__all__ = ['CLASSIFIER_FILE', 'EfficientNetLite0Features', 'PCAProjection', 'FashionClassifier', 'recalibrate_batchnorm',
-           'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier', 'extract_features',
-           'Unavailable', 'lpips_metric', 'fid_metric']
+__all__ = ['CLASSIFIER_FILE', 'CLASSIFIER_SHA256', 'EfficientNetLite0Features', 'PCAProjection', 'FashionClassifier',
+           'recalibrate_batchnorm', 'train_classifier', 'classifier_accuracy', 'save_classifier', 'load_classifier',
+           'extract_features', 'Unavailable', 'lpips_metric', 'fid_metric']
 
 # %% ../nbs/05b_features.ipynb #7b234c4d
 class EfficientNetLite0Features(nn.Module):
@@ -152,6 +152,7 @@ def classifier_accuracy(model:nn.Module, # a classifier: images -> (B,n_classes)
 
 # %% ../nbs/05b_features.ipynb #6e1fe111
 CLASSIFIER_FILE = "fashion-mnist-classifier.safetensors"  # in `default_data_root()`
+CLASSIFIER_SHA256 = "0ccf62b18b8345c1983e5bc53a45726bdbec647b4024c271c0098e0687e14db0"  # the bundled file (data/README.md)
 
 def save_classifier(model:FashionClassifier, # the classifier
                     path:str|Path, # a .safetensors file
@@ -161,14 +162,20 @@ def save_classifier(model:FashionClassifier, # the classifier
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=meta)
     return Path(path)
 
-def load_classifier(path:str|Path|None=None # default: `default_data_root() / CLASSIFIER_FILE`
+def load_classifier(path:str|Path|None=None, # default: `default_data_root() / CLASSIFIER_FILE`
+                    sha256:str|None=None, # the file's expected sha256 (default: the bundled file's, when `path` is None)
                    ) -> tuple[FashionClassifier, dict]: # model in eval mode, its metadata
-    "Load a classifier saved by `save_classifier`."
+    "Load a classifier saved by `save_classifier`; the default (bundled) file is checked against its sha256."
     hint = "" if path else f", or set DCDD_DATA to a folder holding {CLASSIFIER_FILE}"
+    sha256 = sha256 or (None if path else CLASSIFIER_SHA256)
     path = Path(path or default_data_root() / CLASSIFIER_FILE)
     if not path.exists():
         raise FileNotFoundError(f"path {path} does not exist: "
                                 f"train one with `train_classifier` and `save_classifier`{hint}")
+    if sha256 and (got := hashlib.sha256(path.read_bytes()).hexdigest()) != sha256:
+        raise ValueError(f"{path} has sha256 {got[:12]}..., not the expected {sha256[:12]}... (a corrupted or "
+                         "replaced file: the FD figures of this project are in that classifier's feature space; "
+                         "to load another classifier on purpose, pass its path)")
     with safe_open(str(path), "pt") as f:
         meta = {k: json.loads(v) for k, v in f.metadata().items()}
         sd = {k: f.get_tensor(k) for k in f.keys()}

@@ -21,7 +21,7 @@ from diffusers.training_utils import EMAModel
 from diffusers.optimization import get_cosine_schedule_with_warmup
 from fastcore.basics import patch
 
-from .config import rule, validate, coerce, read_yaml, read_tensors
+from .config import rule, validate, coerce, read_yaml, read_tensors, find_config
 from .data import load_images, image_grid, cache_latents, IndexBatches, StreamBatches
 from .adapters import load_tokenizer
 from .decoder import DCDDecoder, ROWS, codebook_fingerprint, same_codebook, proxy_condition, decoder_condition, decoder_loss, sample
@@ -118,9 +118,10 @@ def load_config(path:str|Path|None=None, overrides:list[str]|None=None) -> Train
     "A `TrainConfig` from a YAML/JSON file and `--key value` overrides (the `dcdd train` syntax)."
     d = {}
     if path is not None:
-        p = Path(path)
+        p = find_config(path)                       # a file, or the name of a shipped config
         d = read_yaml(p, "training config") or {}  # YAML is a superset of JSON
         if not isinstance(d, dict): raise ValueError(f"config file {p} must hold a mapping of keys to values")
+        if "train" in d and set(d) <= {"train", "janus"}: d = d["train"] or {}  # a job file: its `train` section
     ov, items = {}, list(overrides or [])
     while items:
         k = items.pop(0)
@@ -244,6 +245,8 @@ def _summary_writer():
 
 class RunLog:
     "metrics.csv (and TensorBoard when available) for the main process; rows past `resume_step` are dropped."
+    # Not accelerate's trackers (`log_with`): they append, so a run resumed from an older checkpoint would log
+    # the steps after it twice; here the log is cut back to the checkpoint, and it is a plain CSV the demo reads.
     COLS = ["step", "loss", "lr", "grad_norm", "images_per_s", "step_seconds", "bad_steps"]
     def __init__(self, run:Path, resume_step:int, tensorboard:bool=True):
         self.path = run / "metrics.csv"

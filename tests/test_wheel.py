@@ -1,4 +1,5 @@
-"""`pip install` works anywhere (issue 20): the wheel carries the bundled data, and an installed wheel finds it.
+"""`pip install` works anywhere (issue 20): the wheel carries the bundled data and the job configs, and an installed
+wheel finds them.
 
 The wheel is built from a copy of the source tree (so the checkout gets no build/ folder) with this environment's
 setuptools (`--no-build-isolation`: offline), installed with `--no-deps --target` into a temporary folder, and run
@@ -32,7 +33,7 @@ def wheel(tmp_path_factory) -> Path:
     src, ignore = tmp / "src", shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
     src.mkdir()
     for name in ("pyproject.toml", "README.md"): shutil.copy(REPO / name, src / name)
-    for name in ("dcdd_nb", "data"): shutil.copytree(REPO / name, src / name, ignore=ignore)
+    for name in ("dcdd_nb", "data", "configs"): shutil.copytree(REPO / name, src / name, ignore=ignore)
     _run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-q",
           "--disable-pip-version-check", "-w", str(tmp / "dist")])
     (whl,) = (tmp / "dist").glob("dcdd_nb-*.whl")
@@ -65,7 +66,9 @@ def test_wheel_ships_the_bundled_data(wheel):
         manifest = json.loads(z.read("dcdd_nb/bundled/fashion-mnist/MANIFEST.json"))
         for f, sha in manifest["files"].items():
             assert hashlib.sha256(z.read(f"dcdd_nb/bundled/fashion-mnist/{f}")).hexdigest() == sha, f
-    assert not [n for n in names if n.startswith("data/") or "__pycache__" in n]
+    assert not [n for n in names if n.startswith(("data/", "configs/")) or "__pycache__" in n]
+    configs = sorted(p.name for p in (REPO / "configs").glob("*.yaml"))
+    assert configs and [n for n in names if n.startswith("dcdd_nb/configs/")] == [f"dcdd_nb/configs/{c}" for c in configs]
 
 
 CHECK = """
@@ -73,16 +76,18 @@ import json, sys
 import dcdd_nb
 from dcdd_nb.data import load_bundled, class_names, default_data_root, _rebuild_hint
 from dcdd_nb.features import load_classifier
+from dcdd_nb.train import load_config
 x, y = load_bundled("fashion-mnist", split="test", limit=8)
 model, meta = load_classifier()
+tc = load_config("configs/janus-pro-imagenet.yaml")  # the README's path, resolved to the shipped config
 print(json.dumps(dict(file=dcdd_nb.__file__, root=str(default_data_root()), x=list(x.shape), y=y.tolist(),
                       classes=len(class_names()), logits=list(model(x).shape), accuracy=meta["test_accuracy"],
-                      hint=_rebuild_hint("fashion-mnist", "/nowhere"), path=sys.path)))
+                      hint=_rebuild_hint("fashion-mnist", "/nowhere"), path=sys.path, variant=tc.variant)))
 """
 
 
 def test_installed_wheel_finds_its_data(site, tmp_path):
-    "From outside the repository, with DCDD_DATA unset, the installed package loads its own data and classifier."
+    "From outside the repository, with DCDD_DATA unset, the installed package loads its own data, classifier and configs."
     r = run_installed(site, CHECK, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
@@ -92,7 +97,8 @@ def test_installed_wheel_finds_its_data(site, tmp_path):
     assert (out["x"], out["classes"], out["logits"]) == ([8, 1, 32, 32], 10, [8, 10])
     from dcdd_nb.data import load_bundled  # the same labels as the checkout's data
     assert out["y"] == load_bundled(split="test", limit=8, root=DATA)[1].tolist()
-    assert out["accuracy"] > 0.84
+    assert out["accuracy"] > 0.84                                   # the classifier passed its sha256 check
+    assert out["variant"] == "lcdm-lc", out
     script = out["hint"].split("`python ")[1].split(" --out")[0]  # the rebuild hint names the shipped script
     assert Path(script) == site / "dcdd_nb" / "bundled" / "build_fashion_mnist.py", out["hint"]
 
