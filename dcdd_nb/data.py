@@ -114,6 +114,7 @@ def class_names(name:str="fashion-mnist", root:str|Path|None=None) -> list[str]:
 # %% ../nbs/00_data.ipynb #c8ceb7b5
 def image_grid(images:torch.Tensor, nrow:int=8, pad:int=1) -> Image.Image:
     "A PIL grid of images (B,C,H,W) in [-1,1]."
+    # Not diffusers' make_image_grid: it takes a list of PIL images, exactly rows x cols of them, with no gap between.
     if images.ndim != 4: raise ValueError(f"images must be (B,C,H,W), got {tuple(images.shape)}")
     b, c, h, w = images.shape
     ncol = min(nrow, b); nrows = -(-b // ncol)

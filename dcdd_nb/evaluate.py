@@ -39,6 +39,7 @@ def _fmt(v, floatfmt:str) -> str:
 def to_markdown(df:pd.DataFrame, # the table
                 floatfmt:str=".4g") -> str: # format of float cells
     "A GitHub Markdown table of `df` (no index; floats with `floatfmt`; NaN as empty)."
+    # Not DataFrame.to_markdown: it needs `tabulate`, a dependency for these three lines, and prints NaN as "nan".
     head = "| " + " | ".join(map(str, df.columns)) + " |\n|" + "---|" * len(df.columns) + "\n"
     return head + "".join("| " + " | ".join(_fmt(v, floatfmt).replace("|", "\\|") for v in r) + " |\n"
                           for r in df.itertuples(index=False))

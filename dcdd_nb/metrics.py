@@ -47,9 +47,9 @@ def psnr(a:torch.Tensor, # (B,C,H,W) images
          max_db:float|None=100.0, # cap for identical images (None: inf)
         ) -> torch.Tensor: # (B,) PSNR in dB, float64
     "Peak signal-to-noise ratio per image."
+    from torchmetrics.functional.image import peak_signal_noise_ratio
     a, b = _check_pair(a, b, value_range)
-    mse = (a - b).pow(2).flatten(1).mean(1)                       # (B,)
-    out = 10 * torch.log10((value_range[1] - value_range[0]) ** 2 / mse)
+    out = peak_signal_noise_ratio(a, b, data_range=value_range[1] - value_range[0], reduction="none", dim=(1, 2, 3))
     return out if max_db is None else out.clamp(max=max_db)
 
 # %% ../nbs/05a_metrics.ipynb #86904758
