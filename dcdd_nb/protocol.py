@@ -22,7 +22,8 @@ from .stages import (run_images, load_run_tokenizer, generation_conditions, reco
 
 # %% auto #0
 __all__ = ['SPACES', 'ARGMAX_CONTROL', 'PRIOR_SWEEP_ROWS', 'BASELINES', 'FeatureSpaces', 'decode_run', 'checkpoint_decoder',
-           'choose_taus', 'learning_curves', 'prior_sweep', 'select', 'paired_table', 'headline', 'score']
+           'choose_taus', 'learning_curves', 'prior_point', 'prior_sweep', 'select', 'paired_table', 'headline',
+           'score']
 
 # %% ../nbs/08d_protocol.ipynb #pr-feat
 SPACES = {"classifier": "Fashion-MNIST classifier, 64-d", "efficientnet": "EfficientNet-Lite0 (96 px), top 64 PCs"}
@@ -122,24 +123,34 @@ def learning_curves(run:DemoRun, spaces:FeatureSpaces, batches:list, taus:dict, 
 # %% ../nbs/08d_protocol.ipynb #pr-prior
 PRIOR_SWEEP_ROWS = ("token", "lcdm-lc", "lcdm-tf", "lcdm-lcn")  # row 2 and the three training conditions
 
+def prior_point(run:DemoRun, prior, # the run, and a prior (`TinyPrior`) to sample from
+                guidance:float, seed:int, # the prior's CFG weight, and the samples' first seed
+                fns:dict, # row key -> decode function (`row_decoders`); must include row 2 (`token`)
+                spaces:FeatureSpaces, cache:Path, tag:str, # decoded features are cached as `cache/{tag}-{row}.safetensors`
+                **extra) -> pd.DataFrame: # columns put first in every line (e.g. guidance=w)
+    "One point of a prior-strength curve: each row's paired FD difference to row 2 on validation grids from `prior`."
+    from dcdd_nb.lcdm import lcdm
+    c, tok = run.cfg, load_run_tokenizer(run)
+    g = sample_grids(prior, c.val_samples_per_class, guidance, seed)
+    ent = torch.cat([lcdm(l, tok.codebook).entropy for l in g["logits"].split(100)]).mean().item()
+    argmax = (g["tokens"] == g["logits"].argmax(-1)).float().mean().item()
+    batches = [(b, None) for b in generation_conditions(run, g=g)]
+    feats = {ROWS[k].name: decode_run(f, batches, c.eval_steps[0], 0, spaces, cache / f"{tag}-{k}.safetensors")
+             for k, f in fns.items()}
+    out = []
+    for space in SPACES:
+        t = paired_fd_bootstrap({n: [f[space]] for n, f in feats.items()}, spaces.reference[space],
+                                [ROWS["token"].name], n_boot=c.n_boot, seed=c.seed)
+        out.append(t[t.baseline == ROWS["token"].name].assign(**extra, entropy=ent, token_is_argmax=argmax, space=space))
+    return pd.concat(out, ignore_index=True)
+
 def prior_sweep(run:DemoRun, spaces:FeatureSpaces, taus:dict, cache:Path) -> pd.DataFrame:
     "For each guidance weight: the prior's entropy and each row's paired FD difference to row 2 (validation)."
     from dcdd_nb.vlm import TinyPrior
-    from dcdd_nb.lcdm import lcdm
-    c, tok, prior, out = run.cfg, load_run_tokenizer(run), TinyPrior.load(run.dir("prior")), []
+    c, prior = run.cfg, TinyPrior.load(run.dir("prior"))
     fns = row_decoders(run, list(PRIOR_SWEEP_ROWS), c.decoder_seeds[0], taus)
-    for i, w in enumerate(c.prior_guidances):
-        g = sample_grids(prior, c.val_samples_per_class, w, c.seed + (2 + i) * VAL_SEED)
-        ent = torch.cat([lcdm(l, tok.codebook).entropy for l in g["logits"].split(100)]).mean().item()
-        batches = [(b, None) for b in generation_conditions(run, g=g)]
-        feats = {ROWS[k].name: decode_run(fns[k], batches, c.eval_steps[0], 0, spaces,
-                                          cache / f"prior-{w}-{k}.safetensors") for k in PRIOR_SWEEP_ROWS}
-        for space in SPACES:
-            t = paired_fd_bootstrap({n: [f[space]] for n, f in feats.items()}, spaces.reference[space],
-                                    [ROWS["token"].name], n_boot=c.n_boot, seed=c.seed)
-            out.append(t[t.baseline == ROWS["token"].name].assign(
-                guidance=w, entropy=ent, token_is_argmax=(g["tokens"] == g["logits"].argmax(-1)).float().mean().item(),
-                space=space))
+    out = [prior_point(run, prior, w, c.seed + (2 + i) * VAL_SEED, fns, spaces, cache, f"prior-{w}", guidance=w)
+           for i, w in enumerate(c.prior_guidances)]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 # %% ../nbs/08d_protocol.ipynb #pr-select
@@ -264,17 +275,20 @@ def _grid(runs:list, reference:Tensor|None, steps:int, seeds:tuple, path:Path, s
     g.resize((g.width * scale, g.height * scale), Image.NEAREST).save(path)
 
 def _plot_paired(paired:pd.DataFrame, path:Path):
-    "A forest plot: each row's FD difference to row 2 [paired interval], per task and feature space."
+    "A forest plot: each row's FD difference to row 2 [paired interval], per task and feature space (one y axis)."
     import matplotlib.pyplot as plt
     t = paired[paired.baseline == BASELINES[0]]
+    names = list(dict.fromkeys(t.decoder))                     # every row once, in the table's order
     combos = list(t.groupby(["task", "space"], sort=False))
-    fig, axs = plt.subplots(1, len(combos), figsize=(4.2 * len(combos), 3), squeeze=False)
+    fig, axs = plt.subplots(1, len(combos), figsize=(2.6 * len(combos) + 2, 0.3 * len(names) + 1.2), sharey=True,
+                            squeeze=False)
     for ax, ((task, space), g) in zip(axs[0], combos):
-        y = range(len(g))
+        y = [names.index(n) for n in g.decoder]
         ax.errorbar(g["diff"], y, xerr=[g["diff"] - g.diff_lo, g.diff_hi - g["diff"]], fmt="o", capsize=3)
-        ax.axvline(0, c="gray", lw=1, ls=":"); ax.set_yticks(list(y), g.decoder, fontsize=7)
-        ax.set_title(f"{task}, {space}", fontsize=8); ax.set_xlabel("FD - FD of row 2 (lower: better)", fontsize=8)
-    fig.savefig(path, dpi=90, bbox_inches="tight"); plt.close(fig)
+        ax.axvline(0, c="gray", lw=1, ls=":"); ax.set_title(f"{task}, {space}", fontsize=8)
+        ax.set_xlabel("FD - FD of row 2 (lower: better)", fontsize=8); ax.tick_params(labelsize=7)
+    axs[0][0].set_yticks(range(len(names)), names, fontsize=7); axs[0][0].set_ylim(-0.6, len(names) - 0.4)
+    fig.tight_layout(); fig.savefig(path, dpi=90, bbox_inches="tight"); plt.close(fig)
 
 # %% ../nbs/08d_protocol.ipynb #pr-score
 def score(run:DemoRun) -> dict:

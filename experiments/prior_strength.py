@@ -13,15 +13,12 @@ in both feature spaces. Validation data only: nothing scored is touched. Priors 
 """
 import argparse, json
 from pathlib import Path
-import pandas as pd, torch
+import pandas as pd
 from dcdd_nb.data import class_names
-from dcdd_nb.decoder import ROWS
 from dcdd_nb.demo import DemoRun
 from dcdd_nb.evaluate import to_markdown
-from dcdd_nb.lcdm import lcdm
-from dcdd_nb.metrics import paired_fd_bootstrap
-from dcdd_nb.protocol import SPACES, PRIOR_SWEEP_ROWS, FeatureSpaces, decode_run
-from dcdd_nb.stages import VAL_SEED, run_images, load_run_tokenizer, sample_grids, generation_conditions, row_decoders
+from dcdd_nb.protocol import PRIOR_SWEEP_ROWS, FeatureSpaces, prior_point
+from dcdd_nb.stages import VAL_SEED, run_images, load_run_tokenizer, row_decoders
 from dcdd_nb.vlm import TinyPrior, PriorConfig, train_prior, token_grids
 
 SWEEP_SEED = 5 * VAL_SEED  # the samples' seeds start here: no stage of the demo draws from them
@@ -50,25 +47,17 @@ def main():
     run = DemoRun(a.run); c = run.cfg
     out = Path(a.out or run.out / "experiments" / "prior-strength"); out.mkdir(parents=True, exist_ok=True)
     taus = json.loads((run.dir("selection") / "choices.json").read_text())["tau"]
-    tok, spaces = load_run_tokenizer(run), FeatureSpaces(run_images(run, "val")[0])
+    spaces = FeatureSpaces(run_images(run, "val")[0])
     fns = row_decoders(run, list(PRIOR_SWEEP_ROWS), c.decoder_seeds[0], taus)
     own = float(pd.read_csv(run.dir("prior") / "history.csv").val_loss.iloc[-1])
     priors = [(s, *prior_of(run, s, out)) for s in a.steps] + [(c.prior_steps, TinyPrior.load(run.dir("prior")), own)]
     rows = []
     for steps, prior, val_loss in priors:
-        g = sample_grids(prior, c.val_samples_per_class, c.guidance_scale, c.seed + SWEEP_SEED)
-        ent = torch.cat([lcdm(l, tok.codebook).entropy for l in g["logits"].split(100)]).mean().item()
-        argmax = (g["tokens"] == g["logits"].argmax(-1)).float().mean().item()
-        batches = [(b, None) for b in generation_conditions(run, g=g)]
-        feats = {ROWS[k].name: decode_run(fns[k], batches, c.eval_steps[0], 0, spaces,
-                                          out / f"steps-{steps}-{k}.safetensors") for k in PRIOR_SWEEP_ROWS}
-        for space in SPACES:
-            t = paired_fd_bootstrap({n: [f[space]] for n, f in feats.items()}, spaces.reference[space],
-                                    [ROWS["token"].name], n_boot=c.n_boot, seed=c.seed)
-            rows.append(t[t.baseline == ROWS["token"].name].assign(
-                prior_steps=steps, val_loss=val_loss, entropy=ent, token_is_argmax=argmax, space=space))
-        print(f"prior of {steps} steps: held-out loss {val_loss:.3f} nats/token, entropy {ent:.3f}, "
-              f"token is argmax {argmax:.3f}", flush=True)
+        t = prior_point(run, prior, c.guidance_scale, c.seed + SWEEP_SEED, fns, spaces, out, f"steps-{steps}",
+                        prior_steps=steps, val_loss=val_loss)
+        rows.append(t)
+        print(f"prior of {steps} steps: held-out loss {val_loss:.3f} nats/token, entropy {t.entropy.iloc[0]:.3f}, "
+              f"token is argmax {t.token_is_argmax.iloc[0]:.3f}", flush=True)
     t = pd.concat(rows, ignore_index=True); t.to_csv(out / "prior_strength.csv", index=False)
     t["cell"] = [f"{r['diff']:+.2f} [{r.diff_lo:+.2f}, {r.diff_hi:+.2f}]" if r.space == "classifier" else
                  f"{r['diff']:+.1f} [{r.diff_lo:+.1f}, {r.diff_hi:+.1f}]" for _, r in t.iterrows()]
