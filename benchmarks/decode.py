@@ -63,6 +63,20 @@ def variants(tok, pipe, logits, steps):
                                                                 batch_size=logits.shape[0])
     return out
 
+def decode_times(config, device, dtype, batch, steps, repeats):
+    "Seconds per image of every variant in each timed round (after one warm-up round), and the decoder and tokenizer."
+    torch.manual_seed(0)
+    tok, dec, pipe = build(config, device, dtype)
+    g = dec.config.sample_size // dec.config.downsample
+    logits = torch.randn(batch, g * g, tok.codebook.shape[0], device=device) * 3  # (B,N,K)
+    fns = variants(tok, pipe, logits, steps)
+    times = {k: [] for k in fns}
+    for r in range(repeats + 1):
+        for k, fn in fns.items():
+            t = timed(fn, device)
+            if r: times[k].append(t / batch)
+    return times, dec, tok
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -78,16 +92,8 @@ def main():
     batch = a.batch or (16 if device.type == "cuda" else 8)
     if a.threads: torch.set_num_threads(a.threads)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[a.dtype]
-    torch.manual_seed(0)
-    tok, dec, pipe = build(config, device, dtype)
+    times, dec, tok = decode_times(config, device, dtype, batch, [int(s) for s in a.steps.split(",")], a.repeats)
     g = dec.config.sample_size // dec.config.downsample
-    logits = torch.randn(batch, g * g, tok.codebook.shape[0], device=device) * 3  # (B,N,K)
-    fns = variants(tok, pipe, logits, [int(s) for s in a.steps.split(",")])
-    times = {k: [] for k in fns}
-    for r in range(a.repeats + 1):
-        for k, fn in fns.items():
-            t = timed(fn, device)
-            if r: times[k].append(t / batch)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} thread(s)"
     print(f"config={config} device={name} dtype={a.dtype} batch={batch} image={dec.config.sample_size}px "
           f"grid={g}x{g} K={tok.codebook.shape[0]} decoder={sum(p.numel() for p in dec.parameters())/1e6:.2f}M params "

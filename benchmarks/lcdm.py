@@ -40,9 +40,9 @@ def inputs(a, case):
     return dict(z=F.normalize(torch.randn(a.B, a.D, h, a.N // h, generator=g), dim=1), codebook=C)  # (B,D,h,w)
 
 
-def runner(a, case):
-    "A no-argument function that runs `case` on inputs made once."
-    x = inputs(a, case)
+def runner(a, case, device="cpu"):
+    "A no-argument function that runs `case` on inputs made once, on `device`."
+    x = {k: v.to(device) for k, v in inputs(a, case).items()}
     if case == "dense": return lambda: lcdm_dense(x["logits"], x["codebook"])
     if case == "streamed": return lambda: lcdm(x["logits"], x["codebook"], chunk_size=a.chunk_size, block_k=a.block_k)
     if case.startswith("streamed@"):  # streamed@CHUNK: same with another chunk_size
