@@ -51,7 +51,7 @@ class JanusJob:
 
 def load_job(path:str|Path) -> tuple: # (TrainConfig, JanusJob)
     "A Janus-Pro job file -> (TrainConfig, JanusJob), both validated."
-    path = find_config(path)                    # a file, or the name of a shipped config
+    path = find_config(path, "job file")        # a file, or the name of a shipped config
     d = read_yaml(path, "job file") or {}
     if unknown := sorted(set(d) - {"train", "janus"}):
         raise ValueError(f"unknown section(s) {unknown} in {path}; known: ['janus', 'train']")

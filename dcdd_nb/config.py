@@ -98,11 +98,13 @@ def default_config_dir() -> Path:
     shipped, checkout = pkg / "configs", pkg.resolve().parent / "configs"
     return checkout if checkout.is_dir() and not shipped.is_dir() else shipped
 
-def find_config(path:str|Path) -> Path: # a file that exists
+def find_config(path:str|Path, # a config file, or the name of a shipped one
+                what:str="config file", # what the file holds, for the error
+               ) -> Path: # a file that exists
     "`path` when it exists, else the shipped config of that name (`janus-pro-imagenet`, `configs/janus-pro-imagenet.yaml`)."
     p, d = Path(path), default_config_dir()
     if p.exists(): return p
     for q in (d / p.name, d / f"{p.name}.yaml"):
         if q.is_file(): return q
-    raise FileNotFoundError(f"config {path} does not exist, and no shipped config has that name; "
-                            f"the shipped configs are {sorted(q.stem for q in d.glob('*.yaml'))}")
+    raise FileNotFoundError(f"{path} does not exist (expected {what}, or the name of a shipped config: "
+                            f"{sorted(q.stem for q in d.glob('*.yaml'))})")

@@ -78,8 +78,9 @@ class TrainConfig:
     calibration:str|None=rule(None, check=_calibration_rule) # a saved LogitCalibration (calibrated rows only)
     teacher:str|None=rule(None, check=_teacher_rule) # LCDM of a VLM's teacher-forced logits per image (row "lcdm-tf")
     cache_latents:bool=True # encode the data once into sharded latent files (else encode every step)
-    cache_conditions:bool=rule(False, check=lambda c, v: "needs cache_latents=True" if v and not c.cache_latents
-                               else None) # also compute every LCDM map and G(token) once (memory: N maps, N images)
+    cache_conditions:bool=rule(False, check=lambda c, v: None if not v else "needs cache_latents=True"
+                               if not c.cache_latents else "cannot be used with teacher (the cached maps are the "
+                               "proxy's)" if c.teacher else None) # also compute every LCDM map and G(token) once
     cache_dir:str|None=None # where the latent shards go (default: <run_dir>/latents); share it between runs
     shard_size:int=rule(4096, min=1) # images per latent shard
     # decoder
@@ -118,7 +119,7 @@ def load_config(path:str|Path|None=None, overrides:list[str]|None=None) -> Train
     "A `TrainConfig` from a YAML/JSON file and `--key value` overrides (the `dcdd train` syntax)."
     d = {}
     if path is not None:
-        p = find_config(path)                       # a file, or the name of a shipped config
+        p = find_config(path, "training config")    # a file, or the name of a shipped config
         d = read_yaml(p, "training config") or {}  # YAML is a superset of JSON
         if not isinstance(d, dict): raise ValueError(f"config file {p} must hold a mapping of keys to values")
         if "train" in d and set(d) <= {"train", "janus"}: d = d["train"] or {}  # a job file: its `train` section
