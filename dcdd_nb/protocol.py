@@ -124,14 +124,14 @@ def learning_curves(run:DemoRun, spaces:FeatureSpaces, batches:list, taus:dict, 
 PRIOR_SWEEP_ROWS = ("token", "lcdm-lc", "lcdm-tf", "lcdm-lcn")  # row 2 and the three training conditions
 
 def prior_point(run:DemoRun, prior, # the run, and a prior (`TinyPrior`) to sample from
-                guidance:float, seed:int, # the prior's CFG weight, and the samples' first seed
+                weight:float, seed:int, # the prior's CFG weight, and the samples' first seed
                 fns:dict, # row key -> decode function (`row_decoders`); must include row 2 (`token`)
                 spaces:FeatureSpaces, cache:Path, tag:str, # decoded features are cached as `cache/{tag}-{row}.safetensors`
                 **extra) -> pd.DataFrame: # columns put first in every line (e.g. guidance=w)
     "One point of a prior-strength curve: each row's paired FD difference to row 2 on validation grids from `prior`."
     from dcdd_nb.lcdm import lcdm
     c, tok = run.cfg, load_run_tokenizer(run)
-    g = sample_grids(prior, c.val_samples_per_class, guidance, seed)
+    g = sample_grids(prior, c.val_samples_per_class, weight, seed)
     ent = torch.cat([lcdm(l, tok.codebook).entropy for l in g["logits"].split(100)]).mean().item()
     argmax = (g["tokens"] == g["logits"].argmax(-1)).float().mean().item()
     batches = [(b, None) for b in generation_conditions(run, g=g)]

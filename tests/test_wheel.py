@@ -68,7 +68,7 @@ def test_wheel_ships_the_bundled_data(wheel):
             assert hashlib.sha256(z.read(f"dcdd_nb/bundled/fashion-mnist/{f}")).hexdigest() == sha, f
     assert not [n for n in names if n.startswith(("data/", "configs/")) or "__pycache__" in n]
     configs = sorted(p.name for p in (REPO / "configs").glob("*.yaml"))
-    assert configs and [n for n in names if n.startswith("dcdd_nb/configs/")] == [f"dcdd_nb/configs/{c}" for c in configs]
+    assert configs and sorted(n for n in names if n.startswith("dcdd_nb/configs/")) == [f"dcdd_nb/configs/{c}" for c in configs]
 
 
 CHECK = """
