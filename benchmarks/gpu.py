@@ -1,6 +1,6 @@
 """Issue 21 on one accelerator, in one command: decoder training (images/s, MFU), decode time, fused vs dense LCDM.
 
-Usage:  .venv/bin/python benchmarks/gpu.py --out gpu.md   # on a GPU: the full run, bf16 (well under 5 min on an H200)
+Usage:  .venv/bin/python benchmarks/gpu.py --out gpu.md   # on a GPU: the full run, bf16 (sized for under 5 min on an H200; not yet run on one)
         .venv/bin/python benchmarks/gpu.py --batch-size 64 --peak-tflops 989   # another batch; the device's peak
         .venv/bin/python benchmarks/gpu.py --reduced       # the same code paths at tiny sizes (automatic without CUDA)
 
