@@ -84,7 +84,7 @@ def main():
             for cond, x in rec:
                 d = CodeDistribution(**{k: getattr(tf, k)[i:i + len(x)].float() for k in FIELDS})
                 d.token = tok.codebook[cond["ids"].flatten(1)]; cond["teacher"] = d; i += len(x)
-    settings = sorted({(s, h) for s in a.steps for h in a.shifts} | {REF})
+    settings = sorted({(s, 1.0 if s == 1 else h) for s in a.steps for h in a.shifts} | {REF})  # one step ignores the shift
     rows = []
     for row in a.rows:
         pipe = row_pipeline(run, row_train_config(run, row, c.decoder_seeds[0])["run_dir"], tok, row, taus.get(row, 1.0))
