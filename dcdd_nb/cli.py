@@ -101,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     for a in ("--logits", "--out"): x.add_argument(a, required=True)
     x.add_argument("--row", default=None, choices=[k for k, r in ROWS.items() if r.decoder is not None],
                    help="a row of --run (default lcdm-lc)")
-    x.add_argument("--steps", type=int, default=None, help="sampler steps (default: the pipeline's; 8 with --run)")
+    x.add_argument("--steps", type=int, default=None,
+                   help="sampler steps (default: the pipeline's, or the run's evaluation steps)")
+    x.add_argument("--shift", type=float, default=None,
+                   help="the sampler's time shift (default: the pipeline's, or the one the run chose on validation)")
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--limit", type=int, default=None)
     pb = sub.add_parser("publish", help="copy a finished run's tables and figures for the docs (no weights)")
@@ -120,8 +123,8 @@ def _run(a) -> None:
     elif a.cmd == "publish": print(f"dcdd publish: {len(report.publish(a.run, a.to))} files in {a.to}")
     elif a.cmd == "decode":
         if a.pipeline and a.row: raise ValueError("--row picks a row of --run; a --pipeline folder is one row already")
-        ps = stages.decode_logits(a.run, a.logits, a.out, a.row or "lcdm-lc", a.steps, a.seed, a.limit,
-                                  pipeline=a.pipeline)
+        ps = stages.decode_logits(a.run, a.logits, a.out, a.row or "lcdm-lc", steps=a.steps, seed=a.seed,
+                                  shift=a.shift, limit=a.limit, pipeline=a.pipeline)
         print(f"dcdd decode: {len(ps)} images and grid.png in {a.out}")
     else: print(json.dumps(dm.run_stage(a.run, a.stage, _set(a.set))["info"], indent=1, default=str))
 

@@ -74,6 +74,10 @@ class DemoConfig:
     curve_points:int=rule(0, min=0) # checkpoints per row scored on validation: the learning curves (0: none)
     prior_guidances:list=rule(factory=list, check=_numbers(0, float, empty=True)) # prior-strength sweep
     eval_steps:list=rule(factory=lambda: [8], check=_numbers(1)) # sampler steps scored for every seed
+    sampler_shifts:list=rule(factory=lambda: [0.25, 1.0], check=_numbers(1e-6, float)
+                             ) # flow time-shift candidates, one chosen per row on validation at eval_steps[0]
+    sampler_steps:list=rule(factory=lambda: [2], check=_numbers(1, empty=True)
+                            ) # fewer steps in the validation table of FD against network evaluations
     curve_steps:list=rule(factory=list, check=_numbers(1, empty=True)) # more steps, first seeds only
     eval_seeds:list=rule(factory=lambda: [0], check=_numbers(0)) # sampling seeds scored
     eval_batch:int=rule(100, min=1) # images per decoder call
@@ -87,7 +91,8 @@ PRESETS = {
                        reference_images=10_000, tokenizer_steps=800, tokenizer_batch=64, prior_steps=800,
                        prior_batch=64, samples_per_class=100, val_samples_per_class=40, calibration_images=2000,
                        decoder_steps=400, decoder_batch=32, decoder_seeds=[0, 1, 2], taus=[0.25, 0.5, 1.0],
-                       curve_points=3, prior_guidances=[1.0, 3.0, 5.0], eval_seeds=[0]),
+                       curve_points=3, prior_guidances=[1.0, 3.0, 5.0], eval_seeds=[0],
+                       sampler_shifts=[0.125, 0.25, 0.5, 1.0], sampler_steps=[1, 2, 4]),
     "gpu": DemoConfig(preset="gpu", resolution=64, train_images=38000, val_images=2000, eval_images=1000,
                       reference_images=10_000, tokenizer_steps=4000, tokenizer_batch=128,
                       tokenizer=dict(channels=[64, 128, 128]), prior_steps=4000, prior_batch=256,
@@ -97,7 +102,8 @@ PRESETS = {
                                    norm_num_groups=32),
                       decoder_lr=2e-4, train=dict(mixed_precision="bf16"), decoder_seeds=[0, 1, 2],
                       taus=[0.25, 0.5, 1.0], curve_points=8, prior_guidances=[1.0, 3.0, 5.0],
-                      curve_steps=[1, 2, 4, 25], eval_seeds=[0, 1, 2]),
+                      curve_steps=[1, 2, 4, 25], eval_seeds=[0, 1, 2], sampler_shifts=[0.125, 0.25, 0.5, 1.0],
+                      sampler_steps=[1, 2, 4]),
 }
 
 # %% ../nbs/08_demo.ipynb #896c44c7
@@ -120,7 +126,8 @@ STAGE_INPUTS = {  # stage -> (settings it reads, stages whose outputs it reads)
     "teacher": (["guidance_scale"], ["prior"]),
     "decoders": (["seed", "decoder_steps", "decoder_batch", "decoder_lr", "decoder", "train", "proxy_temperature",
                   "decoder_seeds", "curve_points"], ["tokenizer", "calibration", "teacher"]),
-    "selection": (["taus", "curve_points", "prior_guidances", "eval_batch", "n_boot"], ["decoders", "generate"]),
+    "selection": (["taus", "eval_steps", "sampler_shifts", "sampler_steps", "curve_points", "prior_guidances",
+                   "eval_batch", "n_boot"], ["decoders", "generate"]),
     "pipelines": (["eval_steps"], ["selection"]),  # the rows as the selection chose them; nothing reads them back
     "evaluation": (["eval_steps", "curve_steps", "eval_seeds", "eval_batch", "n_boot"], ["selection"]),
     "report": ([], ["evaluation"]),
@@ -213,12 +220,15 @@ def stage_cost(stage:str, c:DemoConfig) -> float:
     px, n_gen, n_val = (c.resolution / 32) ** 2, 10 * c.samples_per_class, 10 * c.val_samples_per_class
     decode = 0.0066 * px  # seconds per image and sampler step
     runs, seeds = 5 * len(c.decoder_seeds), len(c.decoder_seeds)
+    sampler = ((len(c.sampler_shifts) - 1) * c.eval_steps[0]    # network evaluations per image of the sampler grid
+               + sum(1 if s == 1 else s * len(c.sampler_shifts) for s in c.sampler_steps))
     return {"data": 2, "tokenizer": 0.004 * c.tokenizer_steps * c.tokenizer_batch * px,
             "prior": 0.005 * c.prior_steps * c.prior_batch, "generate": 0.09 * (n_gen + n_val),
             "calibration": 20 + 0.1 * min(c.calibration_images, 800),
             "teacher": 5 + 0.002 * (c.train_images + c.eval_images),
             "decoders": runs * (0.02 * c.decoder_steps * c.decoder_batch * px + 0.001 * c.train_images),
-            "selection": decode * 8 * n_val * (4 * len(c.taus) + 5 * c.curve_points + 4 * len(c.prior_guidances))
+            "selection": decode * n_val * (8 * (4 * len(c.taus) + 5 * c.curve_points + 4 * len(c.prior_guidances))
+                                           + 5 * sampler)   # the sampler grid: 5 rows, the tau's decode reused
                          + 0.09 * n_val * len(c.prior_guidances) + 10,
             "evaluation": decode * (sum(c.eval_steps) * runs * (len(c.eval_seeds) * n_gen + c.eval_images)
                                     + sum(c.curve_steps) * 5 * n_gen)

@@ -18,12 +18,13 @@ from .features import load_classifier, EfficientNetLite0Features, PCAProjection
 from .metrics import paired_fd_bootstrap, split_half_fd, frechet_distance, psnr, ssim
 from .stages import (run_images, load_run_tokenizer, generation_conditions, reconstruction_conditions,
                             row_decoders, decoder_fn, row_train_config, trainable_rows, sample_grids, chosen_taus,
+                            chosen_shifts,
                             VAL_SEED)
 
 # %% auto #0
 __all__ = ['SPACES', 'ARGMAX_CONTROL', 'PRIOR_SWEEP_ROWS', 'BASELINES', 'FeatureSpaces', 'decode_run', 'checkpoint_decoder',
-           'choose_taus', 'learning_curves', 'prior_point', 'prior_sweep', 'select', 'paired_table', 'headline',
-           'score']
+           'choose_taus', 'choose_shifts', 'learning_curves', 'prior_point', 'prior_sweep', 'select', 'paired_table',
+           'headline', 'score']
 
 # %% ../nbs/08d_protocol.ipynb #pr-feat
 SPACES = {"classifier": "Fashion-MNIST classifier, 64-d", "efficientnet": "EfficientNet-Lite0 (96 px), top 64 PCs"}
@@ -89,6 +90,8 @@ def checkpoint_decoder(run_dir:str|Path, ckpt:str|Path):
     return load_ema_weights(ckpt, DCDDecoder.from_pretrained(Path(run_dir) / "decoder_ema")).eval()
 
 # %% ../nbs/08d_protocol.ipynb #pr-tau
+def _tau_file(key:str, tau:float|None) -> str: return f"tau-{key}-{tau}.safetensors"  # at eval_steps[0], shift 1
+
 def choose_taus(run:DemoRun, spaces:FeatureSpaces, batches:list, cache:Path) -> pd.DataFrame:
     "Validation FD of each distribution row at each tau (first decoder seed); `chosen` marks each row's best."
     c, tok, rows = run.cfg, load_run_tokenizer(run), []
@@ -98,7 +101,7 @@ def choose_taus(run:DemoRun, spaces:FeatureSpaces, batches:list, cache:Path) -> 
     for key in trainable_rows():
         for tau in ([None] if key == "token" else c.taus):
             fn = row_decoders(run, [key], seed, {key: tau or 1.0})[key]
-            r = decode_run(fn, batches, steps, 0, spaces, cache / f"tau-{key}-{tau}.safetensors")
+            r = decode_run(fn, batches, steps, 0, spaces, cache / _tau_file(key, tau))
             rows.append(dict(row=ROWS[key].number, decoder=ROWS[key].name, key=key, tau=tau,
                              **_fds(r, spaces.reference)))
     t = pd.DataFrame(rows)
@@ -106,16 +109,42 @@ def choose_taus(run:DemoRun, spaces:FeatureSpaces, batches:list, cache:Path) -> 
     t["chosen"] = t.index.isin(best.values)
     return t
 
+def choose_shifts(run:DemoRun, spaces:FeatureSpaces, batches:list, taus:dict, cache:Path) -> pd.DataFrame:
+    "Validation FD of each trainable row at its tau for every sampler (steps x time shift); `chosen`: its best shift."
+    c, rows = run.cfg, []
+    steps, shifts = sorted({*c.sampler_steps, c.eval_steps[0]}), sorted(set(c.sampler_shifts))
+    for key in trainable_rows():
+        fns = {s: row_decoders(run, [key], c.decoder_seeds[0], taus, {key: s})[key] for s in shifts}
+        tau = taus.get(key) if key != "token" else None
+        for n in steps:
+            for s in shifts:
+                if n == 1 and s != shifts[0]: r = one                   # one Euler step jumps from t=1 to 0: any shift
+                else:
+                    f = _tau_file(key, tau) if (n, s) == (c.eval_steps[0], 1.0) else f"sampler-{key}-{n}-{s}.safetensors"
+                    r = decode_run(fns[s], batches, n, 0, spaces, cache / f)
+                    if n == 1: one = r
+                rows.append(dict(row=ROWS[key].number, decoder=ROWS[key].name, key=key, tau=tau, steps=n, nfe=n,
+                                 shift=s, **_fds(r, spaces.reference), seconds_per_image=r["seconds_per_image"].item()))
+    t = pd.DataFrame(rows)
+    at = t[t.steps == c.eval_steps[0]]
+    best = at[at.fd_classifier == at.groupby("key").fd_classifier.transform("min")]
+    best = best.loc[best["shift"].map(math.log).abs().sort_values(kind="stable").index].groupby("key").head(1)
+    t["chosen"] = t.index.isin(best.index)                      # ties (one step): the shift nearest 1 (uniform grid)
+    return t
+
 # %% ../nbs/08d_protocol.ipynb #pr-curves
-def learning_curves(run:DemoRun, spaces:FeatureSpaces, batches:list, taus:dict, cache:Path) -> pd.DataFrame:
+def learning_curves(run:DemoRun, spaces:FeatureSpaces, batches:list, taus:dict, cache:Path,
+                    shifts:dict|None=None, # ROWS key -> the sampler's time shift (missing: 1)
+                   ) -> pd.DataFrame:
     "Validation FD of every trainable row's EMA weights at each kept checkpoint (first decoder seed)."
     c, tok, rows = run.cfg, load_run_tokenizer(run), []
     for key in trainable_rows():
         rd = Path(row_train_config(run, key)["run_dir"])
         for ckpt in sorted((rd / "checkpoints").glob("step-*")):
             step = int(ckpt.name.split("-")[1])
-            fn = decoder_fn(run, rd, tok, key, taus.get(key, 1.0), decoder=checkpoint_decoder(rd, ckpt))
-            r = decode_run(fn, batches, c.eval_steps[0], 0, spaces, cache / f"curve-{key}-{step}.safetensors")
+            shift = (shifts or {}).get(key, 1.0)
+            fn = decoder_fn(run, rd, tok, key, taus.get(key, 1.0), decoder=checkpoint_decoder(rd, ckpt), shift=shift)
+            r = decode_run(fn, batches, c.eval_steps[0], 0, spaces, cache / f"curve-{key}-{step}-{shift}.safetensors")
             rows.append(dict(row=ROWS[key].number, decoder=ROWS[key].name, step=step, images=step * c.decoder_batch,
                              **_fds(r, spaces.reference)))
     return pd.DataFrame(rows)
@@ -144,11 +173,11 @@ def prior_point(run:DemoRun, prior, # the run, and a prior (`TinyPrior`) to samp
         out.append(t[t.baseline == ROWS["token"].name].assign(**extra, entropy=ent, token_is_argmax=argmax, space=space))
     return pd.concat(out, ignore_index=True)
 
-def prior_sweep(run:DemoRun, spaces:FeatureSpaces, taus:dict, cache:Path) -> pd.DataFrame:
+def prior_sweep(run:DemoRun, spaces:FeatureSpaces, taus:dict, cache:Path, shifts:dict|None=None) -> pd.DataFrame:
     "For each guidance weight: the prior's entropy and each row's paired FD difference to row 2 (validation)."
     from dcdd_nb.vlm import TinyPrior
     c, prior = run.cfg, TinyPrior.load(run.dir("prior"))
-    fns = row_decoders(run, list(PRIOR_SWEEP_ROWS), c.decoder_seeds[0], taus)
+    fns = row_decoders(run, list(PRIOR_SWEEP_ROWS), c.decoder_seeds[0], taus, shifts)
     out = [prior_point(run, prior, w, c.seed + (2 + i) * VAL_SEED, fns, spaces, cache, f"prior-{w}", guidance=w)
            for i, w in enumerate(c.prior_guidances)]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
@@ -172,39 +201,57 @@ def _plot_prior(t:pd.DataFrame, path:Path):
     ax.set(xlabel="prior's mean normalised entropy (lower guidance: right)", ylabel="FD - FD of row 2 (validation)")
     ax.legend(fontsize=7); fig.savefig(path, dpi=90, bbox_inches="tight"); plt.close(fig)
 
+def _plot_sampler(t:pd.DataFrame, path:Path):
+    "Validation FD against network evaluations, one line per time shift, one panel per row; stars: the choices."
+    import matplotlib.pyplot as plt
+    names = list(dict.fromkeys(t.decoder))
+    fig, axs = plt.subplots(1, len(names), figsize=(2.4 * len(names) + 1, 2.8), squeeze=False)
+    for ax, name in zip(axs[0], names):
+        g = t[t.decoder == name]
+        for s, h in g.groupby("shift"): ax.plot(h.nfe, h.fd_classifier, "o-", ms=3, label=f"shift {s:g}")
+        ch = g[g.chosen]; ax.plot(ch.nfe, ch.fd_classifier, "k*", ms=10)
+        ax.set_xscale("log", base=2); ax.set_title(name, fontsize=7); ax.tick_params(labelsize=7)
+        ax.set_xlabel("network evaluations", fontsize=7)
+    axs[0][0].set_ylabel("validation FD (classifier)", fontsize=7); axs[0][-1].legend(fontsize=6)
+    fig.tight_layout(); fig.savefig(path, dpi=90, bbox_inches="tight"); plt.close(fig)
+
 def select(run:DemoRun) -> dict:
-    "The selection stage: tau per row, learning curves and the prior-strength sweep, on validation data only."
+    "The selection stage: tau and sampler shift per row, learning curves, the prior-strength sweep; validation only."
     c, d = run.cfg, run.dir("selection")
     cache = d / "runs" / run.fingerprint("selection")
     spaces = FeatureSpaces(run_images(run, "val")[0])
     batches = [(b, None) for b in generation_conditions(run, "validation")]
     t = choose_taus(run, spaces, batches, cache); t.to_csv(d / "tau.csv", index=False)
     taus = {r.key: float(r.tau) for r in t[t.chosen].itertuples()}
-    (d / "choices.json").write_text(json.dumps({"tau": taus, "steps": c.eval_steps[0],
+    s = choose_shifts(run, spaces, batches, taus, cache); s.to_csv(d / "sampler.csv", index=False)
+    _plot_sampler(s, d / "sampler.png")
+    shifts = {r.key: float(r.shift) for r in s[s.chosen].itertuples()}
+    (d / "choices.json").write_text(json.dumps({"tau": taus, "shift": shifts, "steps": c.eval_steps[0],
                                                  "decoder_seed": c.decoder_seeds[0]}, indent=1))
-    info = {"tau": taus, "validation_fd": {r.decoder: round(r.fd_classifier, 4) for r in
-                                            t[t.chosen | t.tau.isna()].itertuples()}}
+    info = {"tau": taus, "shift": shifts, "validation_fd": {r.decoder: round(r.fd_classifier, 4) for r in
+                                                            (*t[t.row == 1].itertuples(), *s[s.chosen].itertuples())}}
     if c.curve_points:
-        curves = learning_curves(run, spaces, batches, taus, cache); curves.to_csv(d / "curves.csv", index=False)
+        curves = learning_curves(run, spaces, batches, taus, cache, shifts)
+        curves.to_csv(d / "curves.csv", index=False)
         _plot_curves(curves, d / "curves.png")
         info["curves"] = {n: g.fd_classifier.round(4).tolist() for n, g in curves.groupby("decoder", sort=False)}
     if c.prior_guidances:
-        sweep = prior_sweep(run, spaces, taus, cache); sweep.to_csv(d / "prior.csv", index=False)
+        sweep = prior_sweep(run, spaces, taus, cache, shifts); sweep.to_csv(d / "prior.csv", index=False)
         _plot_prior(sweep, d / "prior.png")
     return info
 
 # %% ../nbs/08d_protocol.ipynb #pr-runs
 def _runs(run:DemoRun, task:str, batches:list, spaces:FeatureSpaces, cache:Path, keep:list) -> list[dict]:
     "Every decoder run of one task: (key, name, decoder seed, sampling seed, steps, result)."
-    c, tok, taus, out = run.cfg, load_run_tokenizer(run), chosen_taus(run), []
+    c, tok, taus, shifts, out = run.cfg, load_run_tokenizer(run), chosen_taus(run), chosen_shifts(run), []
     fixed = [("vq", ROWS["vq"].name, _vq(tok))] + ([("control", ARGMAX_CONTROL, _argmax_vq(tok))]
                                                     if task == "generation" else [])
     for key, name, fn in fixed:
-        out.append(dict(key=key, decoder=name, train_seed=None, seed=0, steps=None,
+        out.append(dict(key=key, decoder=name, train_seed=None, seed=0, steps=None, shift=None,
                         r=decode_run(fn, batches, None, 0, spaces, cache / f"{task}-{key}.safetensors", keep)))
     for ds in c.decoder_seeds:
         for key in trainable_rows():
-            fn = row_decoders(run, [key], ds, taus)[key]
+            fn = row_decoders(run, [key], ds, taus, shifts)[key]
             seeds = c.eval_seeds if task == "generation" else c.eval_seeds[:1]   # reconstruction: decoder seeds only
             todo = [(s, e) for s in c.eval_steps for e in seeds]
             if ds == c.decoder_seeds[0] and task == "generation":              # the step curve: first seeds only
@@ -212,6 +259,7 @@ def _runs(run:DemoRun, task:str, batches:list, spaces:FeatureSpaces, cache:Path,
             for steps, seed in todo:
                 f = cache / f"{task}-{key}-d{ds}-s{seed}-{steps}.safetensors"
                 out.append(dict(key=key, decoder=ROWS[key].name, train_seed=ds, seed=seed, steps=steps,
+                                shift=shifts.get(key, 1.0),
                                 r=decode_run(fn, batches, steps, seed, spaces, f, keep)))
     return out
 
@@ -220,7 +268,8 @@ def _run_table(task:str, runs:list, reference:dict) -> pd.DataFrame:
     for x in runs:
         r = x["r"]
         rows.append(dict(task=task, row=ROWS[x["key"]].number if x["key"] in ROWS else None, decoder=x["decoder"],
-                         train_seed=x["train_seed"], seed=x["seed"], steps=x["steps"], n_images=len(r["classifier"]),
+                         train_seed=x["train_seed"], seed=x["seed"], steps=x["steps"], shift=x["shift"],
+                         n_images=len(r["classifier"]),
                          **_fds(r, reference), psnr=r["psnr"].mean().item() if "psnr" in r else None,
                          ssim=r["ssim"].mean().item() if "ssim" in r else None,
                          seconds_per_image=r["seconds_per_image"].item()))

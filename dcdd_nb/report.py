@@ -93,13 +93,15 @@ def _steps_table(run:DemoRun) -> str:
 def _protocol(run:DemoRun) -> list[str]:
     c, R = run.cfg, run.records
     taus = R.get("selection", {}).get("info", {}).get("tau", {})
+    shifts = R.get("selection", {}).get("info", {}).get("shift", {})
     return ["## Protocol", "",
         f"- Decoders trained on the first {c.train_images} training images, {c.decoder_steps} steps x {c.decoder_batch}, "
         f"lr {c.decoder_lr}, once per decoder seed {c.decoder_seeds}; scored once per sampling seed {c.eval_seeds}: "
         f"{len(c.decoder_seeds) * len(c.eval_seeds)} runs per trainable row"
         + (" (the quick preset: fewer seeds than the `full` preset's 3 x 2)." if len(c.decoder_seeds) < 3 else "."),
         f"- Chosen on validation only ({c.val_images} held-out training images, {10 * c.val_samples_per_class} prior "
-        f"samples from other seeds): LCDM tau per row among {c.taus}: {taus}; the `mixture` and `noise` "
+        f"samples from other seeds): LCDM tau per row among {c.taus}: {taus}; then the sampler's time shift per "
+        f"row among {c.sampler_shifts} at {c.eval_steps[0]} steps: {shifts or 'not chosen (shift 1)'}; the `mixture` and `noise` "
         "calibrations were fitted on the same validation samples.",
         f"- Scored: {10 * c.samples_per_class} generated samples (every class, guidance {c.guidance_scale}) against "
         f"{c.reference_images} test images; {c.eval_images} test images reconstructed; {c.eval_steps} sampler steps "
@@ -108,6 +110,20 @@ def _protocol(run:DemoRun) -> list[str]:
         "- FD in two feature spaces: the bundled Fashion-MNIST classifier (64-d) and ImageNet EfficientNet-Lite0 at 96 px "
         "(top 64 principal directions of the reference). Every row decodes the tokens the prior emitted; the control "
         "line decodes the argmax instead.", ""]
+
+def _sampler(run:DemoRun) -> list[str]:
+    "The validation table of FD against network evaluations, one column per sampler (steps x shift)."
+    f = run.dir("selection") / "sampler.csv"
+    if not f.exists(): return []
+    t = pd.read_csv(f)
+    p = t.pivot_table(index="decoder", columns=["nfe", "shift"], values="fd_classifier", sort=False)
+    p.columns = [f"{n} x {s:g}" for n, s in p.columns]
+    ch = t[t.chosen].set_index("decoder")["shift"]
+    p.insert(0, "chosen shift", [ch.get(d) for d in p.index])
+    return ["Sampler per row: validation FD (classifier) at each number of network evaluations (Euler steps) x "
+            "time shift, at the chosen tau; the chosen shift is the best at the evaluation's steps:", "",
+            to_markdown(p.reset_index().round(4)), "",
+            *_img(run, "selection/sampler.png", "validation FD against network evaluations, per time shift")]
 
 def _sections(run:DemoRun) -> list[str]:
     "The report's Markdown lines, from the run's records and files."
@@ -138,6 +154,7 @@ def _sections(run:DemoRun) -> list[str]:
         "## Choices made on validation data", "", "LCDM tau per distribution row (validation FD, classifier and "
         "EfficientNet; `chosen`: the lowest classifier FD):", "",
         _table(_csv(run.dir("selection") / "tau.csv")),
+        *_sampler(run),
         *_img(run, "selection/curves.png", "learning curves: validation FD against decoder training steps"),
         *(["Prior strength: each row's validation FD minus row 2's at each guidance weight, against the prior's "
            "entropy (classifier features):", "",
@@ -168,7 +185,8 @@ PUBLISHED = ["report.md", "demo.yaml", "stages.json",
              *[f"evaluation/{f}" for f in ("runs.csv", "paired.csv", "floor.json", "generation-grid.png",
                                            "reconstruction-grid.png", "paired.png")],
              "selection/tau.csv", "calibration/fit.csv", "calibration/histograms.png"]
-OPTIONAL = ["selection/curves.csv", "selection/curves.png", "selection/prior.csv", "selection/prior.png"]
+OPTIONAL = ["selection/curves.csv", "selection/curves.png", "selection/prior.csv", "selection/prior.png",
+            "selection/sampler.csv", "selection/sampler.png"]
 
 def _flat(f:str) -> str: return f.replace("/", "-").removeprefix("evaluation-")  # e.g. calibration-fit.csv
 

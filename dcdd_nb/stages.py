@@ -27,7 +27,8 @@ __all__ = ['SPLITS', 'GENERATED', 'VAL_SEED', 'CALIBRATED', 'TEACHER', 'STAGE_RU
            'generation_conditions', 'calibration_data', 'diagnostics', 'stage_calibration', 'teacher_distribution',
            'stage_teacher', 'row_train_config', 'trainable_rows', 'Interrupted', 'row_fingerprint', 'stage_decoders',
            'row_pipeline', 'decoder_fn', 'row_decoders', 'reconstruction_conditions', 'stage_selection',
-           'stage_evaluation', 'chosen_taus', 'stage_pipelines', 'read_logits', 'save_pngs', 'decode_logits']
+           'stage_evaluation', 'chosen_taus', 'chosen_shifts', 'stage_pipelines', 'read_logits', 'save_pngs',
+           'decode_logits']
 
 # %% ../nbs/08c_stages.ipynb #abba8759
 SPLITS = ("train", "val", "test", "reference")  # `run_images` splits: the first two never meet the last two
@@ -254,22 +255,22 @@ def stage_decoders(run:DemoRun) -> dict:
     return info
 
 # %% ../nbs/08c_stages.ipynb #d7350ff8
-def row_pipeline(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None):
-    "A training run's EMA decoder (or `decoder`) as a `DCDDPipeline` with the row's tau, T0, calibration and steps."
-    from dcdd_nb.decoder import DCDDecoder
+def row_pipeline(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None, shift:float=1.0):
+    "A training run's EMA decoder (or `decoder`) as a `DCDDPipeline`: the row's tau, T0, calibration, steps and shift."
+    from dcdd_nb.decoder import DCDDecoder, flow_scheduler
     from dcdd_nb.pipeline import DCDDPipeline
     dec = (DCDDecoder.from_pretrained(Path(decoder_dir) / "decoder_ema") if decoder is None else decoder).eval()
     r = ROWS[row]
     cal = LogitCalibration.load(run.dir("calibration") / r.condition) if r.calibrated else None
-    pipe = DCDDPipeline(dec, tok, proxy_temperature=run.cfg.proxy_temperature, logit_temperature=tau,
-                        num_inference_steps=run.cfg.eval_steps[0], calibration=cal)
+    pipe = DCDDPipeline(dec, tok, flow_scheduler(None, shift), proxy_temperature=run.cfg.proxy_temperature,
+                        logit_temperature=tau, num_inference_steps=run.cfg.eval_steps[0], calibration=cal)
     pipe.set_progress_bar_config(disable=True)                # the stages log their own progress
     return pipe
 
-def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None):
+def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, decoder=None, shift:float=1.0):
     "fn(condition, steps, generator) of a training run's EMA decoder (or `decoder`): generated logits, or test latents."
     from dcdd_nb.decoder import proxy_condition, decoder_condition, sample
-    pipe, r = row_pipeline(run, decoder_dir, tok, row, tau, decoder), ROWS[row]
+    pipe, r = row_pipeline(run, decoder_dir, tok, row, tau, decoder, shift), ROWS[row]
     dec, cal = pipe.decoder, pipe.calibration
     def fn(cond, steps, generator):
         if "logits" in cond:  # the hard code and G(.) of the tokens the prior emitted, as row 1 decodes them
@@ -281,17 +282,19 @@ def decoder_fn(run:DemoRun, decoder_dir:str|Path, tok, row:str, tau:float=1.0, d
             d.token = tok.codebook[cond["ids"].flatten(1)]
             cm, vq = decoder_condition(d, dec, tok, grid)
         else: cm, vq = proxy_condition(z, tok, dec, run.cfg.proxy_temperature, cal, generator)
-        return sample(dec, cm, vq, steps, generator).float().clamp(-1, 1)
+        return sample(dec, cm, vq, steps, generator, scheduler=pipe.scheduler).float().clamp(-1, 1)
     return fn
 
 def row_decoders(run:DemoRun, # a run whose decoders stage is done
                  rows:list[str]|None=None, # trainable ROWS keys (None: all)
                  seed:int|None=None, # the decoder seed (None: the first)
                  taus:dict|None=None, # ROWS key -> LCDM tau for generated logits (missing: 1.0)
+                 shifts:dict|None=None, # ROWS key -> the sampler's time shift (missing: 1.0, the uniform grid)
                 ) -> dict: # ROWS key -> fn(condition, steps, generator)
     "The trained rows of a run as decoding functions (EMA weights), reading generated logits or test latents."
-    tok, taus = load_run_tokenizer(run), taus or {}
-    return {row: decoder_fn(run, row_train_config(run, row, seed)["run_dir"], tok, row, taus.get(row, 1.0))
+    tok, taus, shifts = load_run_tokenizer(run), taus or {}, shifts or {}
+    return {row: decoder_fn(run, row_train_config(run, row, seed)["run_dir"], tok, row, taus.get(row, 1.0),
+                            shift=shifts.get(row, 1.0))
             for row in (trainable_rows() if rows is None else rows)}
 
 def reconstruction_conditions(run:DemoRun) -> list[tuple[dict, torch.Tensor]]:
@@ -317,18 +320,27 @@ def stage_evaluation(run:DemoRun) -> dict:
     return score(run)
 
 # %% ../nbs/08c_stages.ipynb #pl-stage
+def _choices(run:DemoRun) -> dict:
+    f = run.dir("selection") / "choices.json"
+    return json.loads(f.read_text()) if f.is_file() else {}
+
 def chosen_taus(run:DemoRun) -> dict:
     "ROWS key -> the LCDM tau the selection chose on validation data ({} before the selection ran)."
-    f = run.dir("selection") / "choices.json"
-    return json.loads(f.read_text())["tau"] if f.is_file() else {}
+    return _choices(run).get("tau", {})
+
+def chosen_shifts(run:DemoRun) -> dict:
+    "ROWS key -> the sampler's time shift the selection chose on validation data ({} before it ran: shift 1)."
+    return _choices(run).get("shift", {})
 
 def stage_pipelines(run:DemoRun) -> dict:
-    "Write each trainable row as a diffusers pipeline folder (first decoder seed, the tau chosen on validation)."
-    tok, taus, info = load_run_tokenizer(run), chosen_taus(run), {}
+    "Write each trainable row as a diffusers pipeline folder (first decoder seed, the tau and shift chosen on validation)."
+    tok, taus, shifts, info = load_run_tokenizer(run), chosen_taus(run), chosen_shifts(run), {}
     for row in trainable_rows():
-        pipe = row_pipeline(run, row_train_config(run, row)["run_dir"], tok, row, taus.get(row, 1.0))
+        pipe = row_pipeline(run, row_train_config(run, row)["run_dir"], tok, row, taus.get(row, 1.0),
+                            shift=shifts.get(row, 1.0))
         pipe.save_pretrained(run.dir("pipelines") / row)
         info[row] = {"logit_temperature": pipe.logit_temperature, "num_inference_steps": pipe.num_inference_steps,
+                     "shift": pipe.scheduler.config.shift,
                      "calibration": ROWS[row].condition if ROWS[row].calibrated else None}
     return info
 
@@ -369,8 +381,9 @@ def decode_logits(run_dir:str|Path|None, # a demo run folder (None: `pipeline`)
                   logits:str|Path, # safetensors file with a (B,N,K) "logits" tensor (e.g. generate's)
                   out:str|Path, # folder for the PNG images and grid.png
                   row:str="lcdm-lc", # a trainable `ROWS` key of the run
-                  steps:int|None=None, # sampler steps (None: the pipeline's own; 8 with a run)
+                  steps:int|None=None, # sampler steps (None: the pipeline's own; the run's evaluation steps)
                   seed:int=0, # seeds the sampler
+                  shift:float|None=None, # the sampler's time shift (None: the pipeline's own; the run's chosen one)
                   limit:int|None=None, # decode only the first `limit` grids
                   pipeline:str|Path|None=None, # a saved pipeline folder instead of a run's row
                  ) -> list[Path]:
@@ -381,11 +394,11 @@ def decode_logits(run_dir:str|Path|None, # a demo run folder (None: `pipeline`)
     if pipeline is not None:                                   # its own tau, T0 and steps
         from dcdd_nb.pipeline import DCDDPipeline
         pipe = DCDDPipeline.from_pretrained(pipeline)
-        return save_pngs(pipe(logits=l, tokens=ids, num_inference_steps=steps, generator=g).images, out)
+        return save_pngs(pipe(logits=l, tokens=ids, num_inference_steps=steps, generator=g, shift=shift).images, out)
     run = DemoRun(run_dir)
-    fn = row_decoders(run, [row], taus=chosen_taus(run))[row]
+    fn = row_decoders(run, [row], taus=chosen_taus(run), shifts=chosen_shifts(run) if shift is None else {row: shift})[row]
     ids = ids.view(len(l), *([math.isqrt(l.shape[1])] * 2))    # (B,h,w)
-    return save_pngs(fn({"logits": l, "ids": ids}, 8 if steps is None else steps, g), out)
+    return save_pngs(fn({"logits": l, "ids": ids}, run.cfg.eval_steps[0] if steps is None else steps, g), out)
 
 # %% ../nbs/08c_stages.ipynb #1c2e46a3
 STAGE_RUNNERS = {"data": stage_data, "tokenizer": stage_tokenizer, "prior": stage_prior,
