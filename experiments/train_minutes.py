@@ -8,8 +8,10 @@ pilot (8 steps, discarded) measures its seconds per step, and its step count is 
 schedule ends at the budget (a run cut short of its schedule would be unfair to it). `--points` checkpoints along
 the way give the curve; each is scored by its EMA weights on the run's validation samples (generation, the
 evaluation's sampler steps, the tau chosen on validation) against the validation images, in both feature spaces;
-the last point of each variant is compared with the last point of `today` (the run's own configuration) by a
-paired bootstrap on the same samples and starting noise. Validation data only. Wall-clock is the training call's
+the last point of each variant is compared with the last point of `today` (the run's own configuration) and
+with that of `today-2x` (the same for twice the budget: "equal FD in half the time") by a paired bootstrap on the
+same samples and starting noise; every point is also compared with each baseline's last point (`points-vs-*.csv`),
+which gives the wall-clock a variant needs to match the baseline. Validation data only. Wall-clock is the training call's
 own, measured here; the machine's other load is printed with it. Each variant's folder is kept, so a rerun resumes.
 """
 import argparse, json, os, time
@@ -30,7 +32,12 @@ VARIANTS = {  # name -> overrides of the row's TrainConfig (the run's own is `to
     "batch16": dict(batch_size=16),                                   # twice the steps per minute, noisier steps
     "lr2e-3": dict(lr=2e-3),                                          # a faster schedule
     "batch16-lr2e-3": dict(batch_size=16, lr=2e-3),                  # both
+    "batch8-lr2e-3": dict(batch_size=8, lr=2e-3),                    # four times the steps
+    "batch16-lr4e-3": dict(batch_size=16, lr=4e-3),                  # a faster schedule still
     "narrow": dict(decoder={"block_out_channels": [16, 64, 64]}),     # half the width at full resolution
+    "unshuffle2": dict(decoder={"unshuffle": 2}),                     # 2x2 space-to-depth: the top level at 16x16
+    "unshuffle2-wide": dict(decoder={"unshuffle": 2, "block_out_channels": [64, 128, 128]}),  # ... spent on width
+    "today-2x": dict(budget_x=2),                                     # today for twice the budget: "equal FD, half the time"
 }
 
 
@@ -57,14 +64,15 @@ def main():
     tok, tau = load_run_tokenizer(run), chosen_taus(run).get(a.row, 1.0)
     spaces = FeatureSpaces(run_images(run, "val")[0])
     batches = [(b, None) for b in generation_conditions(run, "validation")]
-    rows, last = [], {}
+    rows, last, points = [], {}, {}
     for name in a.variants:
         d = out / name
-        cfg = {**base, **VARIANTS[name], "run_dir": str(d / "run"), "keep_checkpoints": a.points + 1}
+        over = dict(VARIANTS[name]); budget = a.budget * over.pop("budget_x", 1)
+        cfg = {**base, **over, "run_dir": str(d / "run"), "keep_checkpoints": a.points + 1}
         if (d / "plan.json").is_file(): plan = json.loads((d / "plan.json").read_text())
         else:
             sps = pilot_seconds(cfg, d)
-            steps = max(a.points, round(a.budget / sps))
+            steps = max(a.points, round(budget / sps))
             plan = dict(seconds_per_step=sps, steps=steps, checkpoint_every=-(-steps // a.points))
             (d / "plan.json").write_text(json.dumps(plan))
         cfg.update(steps=plan["steps"], checkpoint_every=plan["checkpoint_every"],
@@ -87,19 +95,40 @@ def main():
                                                 num_inference_steps=steps, generator=g,
                                                 batch_size=c.eval_batch).images
             r = decode_run(fn, batches, c.eval_steps[0], 0, spaces, d / f"val-{step:06d}.safetensors")
-            last[name] = r
+            last[name] = points[f"{name}@{step}"] = r
             rows.append(dict(variant=name, step=step, images=step * cfg["batch_size"],
                              train_seconds=wall["seconds"] * step / plan["steps"],  # the call's wall-clock, pro rata
                              **{f"fd_{s}": frechet_distance(r[s], spaces.reference[s]) for s in SPACES}))
     curve = pd.DataFrame(rows); curve.to_csv(out / "curve.csv", index=False)
     print(to_markdown(curve.round(4)))
-    if "today" in last:
+    for base in [b for b in ("today", "today-2x") if b in last]:
         for s in SPACES:
-            t = paired_fd_bootstrap({n: [r[s]] for n, r in last.items()}, spaces.reference[s], ["today"],
+            t = paired_fd_bootstrap({n: [r[s]] for n, r in last.items()}, spaces.reference[s], [base],
                                     n_boot=c.n_boot, seed=c.seed)
-            t = t[t.baseline == "today"].assign(space=s)
-            t.to_csv(out / f"final-vs-today-{s}.csv", index=False)
-            print(to_markdown(t[["decoder", "fd", "fd_baseline", "diff", "diff_lo", "diff_hi", "space"]].round(4)))
+            t = t[t.baseline == base].assign(space=s, rel=lambda d: d["diff"] / d.fd_baseline)
+            t.to_csv(out / f"final-vs-{base}-{s}.csv", index=False)
+            print(to_markdown(t[["decoder", "baseline", "fd", "fd_baseline", "diff", "diff_lo", "diff_hi", "rel",
+                                 "space"]].round(4)))
+    for base in [b for b in ("today", "today-2x") if b in last]:
+        t = time_to_match(points, last[base], base, curve, spaces, c)
+        t.to_csv(out / f"points-vs-{base}.csv", index=False); print(to_markdown(t.round(4)))
+
+
+def time_to_match(points:dict, base_feats:dict, base:str, curve:pd.DataFrame, spaces, c) -> pd.DataFrame:
+    "Every checkpoint against `base`'s last one (paired, both spaces): the wall-clock a variant needs to match it."
+    out = []
+    for s in SPACES:
+        t = paired_fd_bootstrap({base: [base_feats[s]], **{k: [r[s]] for k, r in points.items()}},
+                                spaces.reference[s], [base], n_boot=c.n_boot, seed=c.seed)
+        out.append(t[t.baseline == base].set_index("decoder")[["diff", "diff_lo", "diff_hi"]]
+                   .rename(columns=lambda x: f"{x}_{s}"))
+    t = pd.concat(out, axis=1).reset_index().rename(columns={"decoder": "point"})
+    t[["variant", "step"]] = t.point.str.rsplit("@", n=1, expand=True); t["step"] = t.step.astype(int)
+    t = t.merge(curve[["variant", "step", "train_seconds"]], on=["variant", "step"])
+    t["seconds_ratio"] = t.train_seconds / float(curve[curve.variant == base].train_seconds.max())
+    t["baseline"] = base
+    return t[["variant", "step", "train_seconds", "seconds_ratio", "baseline"]
+             + [f"{x}_{s}" for s in SPACES for x in ("diff", "diff_lo", "diff_hi")]]
 
 
 if __name__ == "__main__": main()
