@@ -44,7 +44,6 @@ class DCDDecoder(ModelMixin, ConfigMixin):
         attention:bool=False, # self-attention at the lowest resolution and in the mid block
         map_upsample:str="nearest", # `F.interpolate` mode that brings the map to the image size
         norm_num_groups:int=8, # GroupNorm groups (must divide every block width)
-        unshuffle:int=1, # space-to-depth factor r: the UNet runs at sample_size/r on r*r times the channels
         num_train_timesteps:int=1000, # flow time t in [0,1] is embedded as t*num_train_timesteps
         codebook_fingerprint:str|None=None, # `codebook_fingerprint` of the tokenizer it is trained for (None: unknown)
     ):
@@ -53,16 +52,12 @@ class DCDDecoder(ModelMixin, ConfigMixin):
             raise ValueError(f"codebook_fingerprint must be a string or None, got {codebook_fingerprint!r}")
         if sample_size % downsample:
             raise ValueError(f"sample_size ({sample_size}) must be a multiple of downsample ({downsample})")
-        if unshuffle < 1 or sample_size % unshuffle or downsample % unshuffle:
-            raise ValueError(f"unshuffle ({unshuffle}) must be >= 1 and divide sample_size ({sample_size}) "
-                             f"and downsample ({downsample})")
         self.cond_channels = map_channels(fields, code_dim)  # Cm; refuses unknown field names
         fields = (fields,) if isinstance(fields, str) else tuple(fields)
         self.fields = tuple(f for f in FIELDS if f in fields)  # in the order of the map's channels
         n, attn = len(block_out_channels), "Attn" if attention else ""
-        c = in_channels * unshuffle**2  # image channels as the UNet sees them
-        self.unet = UNet2DModel(sample_size=sample_size // unshuffle, out_channels=c,
-            in_channels=c + self.cond_channels + (c if use_vq_image else 0),
+        self.unet = UNet2DModel(sample_size=sample_size, out_channels=in_channels,
+            in_channels=in_channels + self.cond_channels + (in_channels if use_vq_image else 0),
             block_out_channels=tuple(block_out_channels), layers_per_block=layers_per_block,
             down_block_types=("DownBlock2D",) * (n - 1) + (f"{attn}DownBlock2D",),
             up_block_types=(f"{attn}UpBlock2D",) + ("UpBlock2D",) * (n - 1),
@@ -106,12 +101,11 @@ def forward(self:DCDDecoder,
 ) -> Tensor: # (B,C,H,W) predicted velocity noise - x0
     "The flow velocity at `noisy` and time `t` given the LCDM map (and `G(token)`)."
     _check_inputs(self, noisy, cond_map, vq_image)
-    r = self.config.unshuffle
-    x = [F.pixel_unshuffle(noisy, r)]  # (B,C*r*r,H/r,W/r); the identity at r=1
-    x.append(F.interpolate(cond_map.to(noisy.dtype), size=x[0].shape[-2:], mode=self.config.map_upsample))
-    if self.config.use_vq_image: x.append(F.pixel_unshuffle(vq_image.to(noisy.dtype), r))
+    up = F.interpolate(cond_map.to(noisy.dtype), size=noisy.shape[-2:], mode=self.config.map_upsample)
+    vq = [vq_image.to(noisy.dtype)] if self.config.use_vq_image else []
+    x = torch.cat([noisy, up] + vq, 1)  # (B,C+Cm(+C),H,W)
     t = torch.as_tensor(t, device=noisy.device).float().expand(noisy.shape[0])
-    return F.pixel_shuffle(self.unet(torch.cat(x, 1), t * self.config.num_train_timesteps).sample, r)
+    return self.unet(x, t * self.config.num_train_timesteps).sample
 
 # %% ../nbs/04_decoder.ipynb #b57fd0ca
 def codebook_fingerprint(codebook:Tensor, # (K,D) the tokenizer's code vectors
