@@ -3,6 +3,7 @@
     python experiments/few_step.py --run runs/full [--steps 1 2 4 8] [--shifts 0.5 1 3] [--rows token lcdm-lc lcdm-tf]
                                     [--images 400] [--out DIR]
     python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.5 --rows lcdm-tf   # once, at the end
+    python experiments/few_step.py --run runs/full --rows lcdm-tf --student DIR   # a distilled student beside its teacher
 
 A trained run's EMA decoders (first decoder seed, the tau chosen on validation) decode validation data with
 diffusers' flow-matching Euler scheduler at each number of steps and time shift (`shift` < 1 spends the steps near
@@ -13,12 +14,14 @@ same starting noise, carries a paired bootstrap interval, in both feature spaces
 Validation data only: nothing the evaluation scores is touched. Decoded features are cached in `--out`, so an
 interrupted run resumes. `--scored` runs one setting, chosen on validation, and the reference once on the evaluation's
 own data (the scored samples against the reference images, the test images reconstructed against their originals)
-into `--out`/scored.
+into `--out`/scored. `--student DIR` (a training run folder, e.g. `experiments/reflow.py`'s) decodes every setting
+with that decoder's EMA weights as well, beside the teacher's, both paired to the teacher's own reference decoding,
+and each student setting also to the teacher's at the same setting (`vs_teacher*`; one row only).
 """
 import argparse, json, time
 from pathlib import Path
 import pandas as pd, torch
-from dcdd_nb.decoder import ROWS
+from dcdd_nb.decoder import ROWS, DCDDecoder
 from dcdd_nb.demo import DemoRun
 from dcdd_nb.evaluate import to_markdown
 from dcdd_nb.metrics import paired_fd_bootstrap
@@ -53,7 +56,9 @@ def main():
     ap.add_argument("--rows", nargs="+", default=["token", "lcdm-lc", "lcdm-tf"])
     ap.add_argument("--images", type=int, default=400, help="validation images reconstructed")
     ap.add_argument("--scored", action="store_true", help="one setting on the scored data (after choosing it)")
+    ap.add_argument("--student", default=None, help="a training run folder whose EMA decoder is decoded beside the row's")
     a = ap.parse_args()
+    if a.student and len(a.rows) != 1: raise SystemExit("--student takes one --rows (the student's teacher)")
     if a.scored and len(a.steps) * len(a.shifts) != 1: raise SystemExit("--scored takes one --steps and one --shifts")
     if bad := [r for r in a.rows if r not in trainable_rows()]:
         raise SystemExit(f"--rows must be trainable ROWS keys, got {bad}")
@@ -88,31 +93,44 @@ def main():
     rows = []
     for row in a.rows:
         pipe = row_pipeline(run, row_train_config(run, row, c.decoder_seeds[0])["run_dir"], tok, row, taus.get(row, 1.0))
+        pipes = {"": (pipe, out)}                                   # decoder label -> its pipeline and cache folder
+        if a.student:
+            stu = DCDDecoder.from_pretrained(Path(a.student) / "decoder_ema")
+            pipes["student"] = (row_pipeline(run, a.student, tok, row, taus.get(row, 1.0), decoder=stu),
+                                out / ("student-" + Path(a.student).parent.name))
+        todo = [(lab, k) for lab in pipes for k in settings if not (lab and k == REF)]
         for task, batches in tasks.items():
             if ROWS[row].condition != "teacher":
                 batches = [({k: v for k, v in cond.items() if k != "teacher"}, x) for cond, x in batches]
             feats, secs = {}, {}
-            for steps, shift in settings:
-                t = time.perf_counter()
-                r = decode_run(pipeline_fn(pipe, shift, c.eval_batch), batches, steps, 0, spaces,
-                               out / f"{row}-{task}-{steps}-{shift:g}.safetensors")
-                feats[(steps, shift)], secs[(steps, shift)] = r, float(r["seconds_per_image"])
-                print(f"{row} {task} steps {steps} shift {shift:g}: {time.perf_counter() - t:.0f} s", flush=True)
-            names = {k: f"{k[0]} steps, shift {k[1]:g}" for k in settings}
+            for lab, (steps, shift) in todo:
+                t = time.perf_counter(); p, folder = pipes[lab]
+                r = decode_run(pipeline_fn(p, shift, c.eval_batch), batches, steps, 0, spaces,
+                               folder / f"{row}-{task}-{steps}-{shift:g}.safetensors")
+                feats[(lab, steps, shift)], secs[(lab, steps, shift)] = r, float(r["seconds_per_image"])
+                print(f"{lab or row} {task} steps {steps} shift {shift:g}: {time.perf_counter() - t:.0f} s", flush=True)
+            names = {(lab, *k): f"{lab + ': ' if lab else ''}{k[0]} steps, shift {k[1]:g}" for lab, k in todo}
+            ref = names[("", *REF)]
             for space in SPACES:
                 t = paired_fd_bootstrap({names[k]: [f[space]] for k, f in feats.items()}, refs[task][space],
-                                        [names[REF]], n_boot=c.n_boot, seed=c.seed)
-                for k in settings:
-                    line = t[(t.decoder == names[k]) & (t.baseline == ("" if k == REF else names[REF]))].iloc[0]
+                                        [ref] + [names[k] for k in feats if not k[0] and names[k] != ref],
+                                        n_boot=c.n_boot, seed=c.seed)
+                for k in feats:
+                    is_ref = names[k] == ref
+                    line = t[(t.decoder == names[k]) & (t.baseline == ("" if is_ref else ref))].iloc[0]
                     fd = float(t[(t.decoder == names[k]) & (t.baseline == "")].fd.iloc[0])
-                    rows.append(dict(row=ROWS[row].number, decoder=ROWS[row].name, task=task, space=space,
-                                     steps=k[0], shift=k[1], nfe=k[0], fd=fd,
-                                     diff=None if k == REF else line["diff"], diff_lo=None if k == REF else line.diff_lo,
-                                     diff_hi=None if k == REF else line.diff_hi,
-                                     rel=None if k == REF else line["diff"] / line.fd_baseline,
-                                     ms_per_image=1000 * secs[k]))
-    t = pd.DataFrame(rows); t.to_csv(out / "few_step.csv", index=False)
-    (out / "settings.json").write_text(json.dumps(vars(a), indent=1))
+                    vs = t[(t.decoder == names[k]) & (t.baseline == names.get(("", *k[1:])))]   # a student: its teacher
+                    vs = dict(zip(["vs_teacher", "vs_teacher_lo", "vs_teacher_hi"],
+                                  vs[["diff", "diff_lo", "diff_hi"]].iloc[0] if k[0] and len(vs) else [None] * 3))
+                    rows.append(dict(row=ROWS[row].number, decoder=ROWS[row].name, student=k[0] or None, task=task,
+                                     space=space, steps=k[1], shift=k[2], nfe=k[1], fd=fd,
+                                     diff=None if is_ref else line["diff"], diff_lo=None if is_ref else line.diff_lo,
+                                     diff_hi=None if is_ref else line.diff_hi,
+                                     rel=None if is_ref else line["diff"] / line.fd_baseline,
+                                     ms_per_image=1000 * secs[k], **vs))
+    res = out / ("student-" + Path(a.student).parent.name if a.student else ".")
+    t = pd.DataFrame(rows); res.mkdir(parents=True, exist_ok=True); t.to_csv(res / "few_step.csv", index=False)
+    (res / "settings.json").write_text(json.dumps(vars(a), indent=1))
     show = t[t.space == "classifier"].round(4)
     print(to_markdown(show.drop(columns=["space"])))
 
