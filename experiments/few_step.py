@@ -4,6 +4,7 @@
                                     [--images 400] [--out DIR]
     python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.5 --rows lcdm-tf   # once, at the end
     python experiments/few_step.py --run runs/full --rows lcdm-tf --student DIR   # a distilled student beside its teacher
+    python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.25 --rows lcdm-tf --decoder-seeds 0 1 2
 
 A trained run's EMA decoders (first decoder seed, the tau chosen on validation) decode validation data with
 diffusers' flow-matching Euler scheduler at each number of steps and time shift (`shift` < 1 spends the steps near
@@ -57,12 +58,18 @@ def main():
     ap.add_argument("--images", type=int, default=400, help="validation images reconstructed")
     ap.add_argument("--scored", action="store_true", help="one setting on the scored data (after choosing it)")
     ap.add_argument("--student", default=None, help="a training run folder whose EMA decoder is decoded beside the row's")
+    ap.add_argument("--decoder-seeds", nargs="+", type=int, default=None,
+                    help="the row's decoder seeds to pool (default: the first); the intervals are pooled over them")
     a = ap.parse_args()
     if a.student and len(a.rows) != 1: raise SystemExit("--student takes one --rows (the student's teacher)")
+    if a.student and a.decoder_seeds and len(a.decoder_seeds) > 1: raise SystemExit("--student takes one decoder seed")
     if a.scored and len(a.steps) * len(a.shifts) != 1: raise SystemExit("--scored takes one --steps and one --shifts")
     if bad := [r for r in a.rows if r not in trainable_rows()]:
         raise SystemExit(f"--rows must be trainable ROWS keys, got {bad}")
     run = DemoRun(a.run); c = run.cfg
+    seeds = a.decoder_seeds or c.decoder_seeds[:1]
+    if bad := [s for s in seeds if s not in c.decoder_seeds]:
+        raise SystemExit(f"--decoder-seeds must be among the run's {c.decoder_seeds}, got {bad}")
     out = Path(a.out or run.out / "experiments" / "few-step"); out.mkdir(parents=True, exist_ok=True)
     tok, taus = load_run_tokenizer(run), chosen_taus(run)
     if a.scored:   # the evaluation's own data, as `protocol.score` decodes it
@@ -92,27 +99,30 @@ def main():
     settings = sorted({(s, 1.0 if s == 1 else h) for s in a.steps for h in a.shifts} | {REF})  # one step ignores the shift
     rows = []
     for row in a.rows:
-        pipe = row_pipeline(run, row_train_config(run, row, c.decoder_seeds[0])["run_dir"], tok, row, taus.get(row, 1.0))
-        pipes = {"": (pipe, out)}                                   # decoder label -> its pipeline and cache folder
-        if a.student:
+        pipes = {"": [(row_pipeline(run, row_train_config(run, row, s)["run_dir"], tok, row, taus.get(row, 1.0)),
+                       out, "" if s == c.decoder_seeds[0] else f"-seed{s}") for s in seeds]}   # label -> per seed:
+        if a.student:                                                     # (pipeline, cache folder, file tag)
             stu = DCDDecoder.from_pretrained(Path(a.student) / "decoder_ema")
-            pipes["student"] = (row_pipeline(run, a.student, tok, row, taus.get(row, 1.0), decoder=stu),
-                                out / ("student-" + Path(a.student).parent.name))
+            pipes["student"] = [(row_pipeline(run, a.student, tok, row, taus.get(row, 1.0), decoder=stu),
+                                 out / ("student-" + Path(a.student).parent.name), "")]
         todo = [(lab, k) for lab in pipes for k in settings if not (lab and k == REF)]
         for task, batches in tasks.items():
             if ROWS[row].condition != "teacher":
                 batches = [({k: v for k, v in cond.items() if k != "teacher"}, x) for cond, x in batches]
             feats, secs = {}, {}
             for lab, (steps, shift) in todo:
-                t = time.perf_counter(); p, folder = pipes[lab]
-                r = decode_run(pipeline_fn(p, shift, c.eval_batch), batches, steps, 0, spaces,
-                               folder / f"{row}-{task}-{steps}-{shift:g}.safetensors")
-                feats[(lab, steps, shift)], secs[(lab, steps, shift)] = r, float(r["seconds_per_image"])
-                print(f"{lab or row} {task} steps {steps} shift {shift:g}: {time.perf_counter() - t:.0f} s", flush=True)
+                for p, folder, tag in pipes[lab]:
+                    t = time.perf_counter()
+                    r = decode_run(pipeline_fn(p, shift, c.eval_batch), batches, steps, 0, spaces,
+                                   folder / f"{row}{tag}-{task}-{steps}-{shift:g}.safetensors")
+                    feats.setdefault((lab, steps, shift), []).append(r)
+                    secs.setdefault((lab, steps, shift), []).append(float(r["seconds_per_image"]))
+                    print(f"{lab or row}{tag} {task} steps {steps} shift {shift:g}: {time.perf_counter() - t:.0f} s",
+                          flush=True)
             names = {(lab, *k): f"{lab + ': ' if lab else ''}{k[0]} steps, shift {k[1]:g}" for lab, k in todo}
             ref = names[("", *REF)]
             for space in SPACES:
-                t = paired_fd_bootstrap({names[k]: [f[space]] for k, f in feats.items()}, refs[task][space],
+                t = paired_fd_bootstrap({names[k]: [r[space] for r in f] for k, f in feats.items()}, refs[task][space],
                                         [ref] + [names[k] for k in feats if not k[0] and names[k] != ref],
                                         n_boot=c.n_boot, seed=c.seed)
                 for k in feats:
@@ -127,8 +137,9 @@ def main():
                                      diff=None if is_ref else line["diff"], diff_lo=None if is_ref else line.diff_lo,
                                      diff_hi=None if is_ref else line.diff_hi,
                                      rel=None if is_ref else line["diff"] / line.fd_baseline,
-                                     ms_per_image=1000 * secs[k], **vs))
-    res = out / ("student-" + Path(a.student).parent.name if a.student else ".")
+                                     ms_per_image=1000 * sum(secs[k]) / len(secs[k]), n_seeds=len(feats[k]), **vs))
+    res = out / ("student-" + Path(a.student).parent.name if a.student
+                 else "seeds-" + "-".join(map(str, seeds)) if len(seeds) > 1 else ".")
     t = pd.DataFrame(rows); res.mkdir(parents=True, exist_ok=True); t.to_csv(res / "few_step.csv", index=False)
     (res / "settings.json").write_text(json.dumps(vars(a), indent=1))
     show = t[t.space == "classifier"].round(4)
