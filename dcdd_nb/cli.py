@@ -1,4 +1,4 @@
-"""`dcdd`: the demo, one stage of a run, decoding recorded logits, publishing, training, the docs.
+"""`dcdd`: the demo, one stage of a run, decoding recorded logits, publishing, training, distilling, the docs.
 
 Docs: https://dcdd-nb.github.io/dcdd_nb/cli.html.md"""
 
@@ -18,7 +18,7 @@ from .config import rule, read_yaml, find_config, default_config_dir
 from .train import config_from_dict
 
 # %% auto #0
-__all__ = ['METRICS', 'JanusJob', 'load_job', 'cmd_train', 'main']
+__all__ = ['METRICS', 'JanusJob', 'load_job', 'cmd_train', 'cmd_distill', 'main']
 
 # %% ../nbs/08b_cli.ipynb #4ebb4ba8
 METRICS = ("fid", "fd", "psnr", "ssim", "lpips", "kid")  # what a Janus-Pro job can evaluate
@@ -68,6 +68,22 @@ def cmd_train(config:str|None, # a YAML/JSON TrainConfig file (None: the default
     print(json.dumps(summary))
     return 0 if summary["status"] in ("finished", "interrupted") else 1
 
+def cmd_distill(a:argparse.Namespace) -> int:
+    "`dcdd distill`: a few-step student of a demo run's row (its first seed) or of any finished training run."
+    from dcdd_nb.distill import distill
+    teacher, pipeline, out = a.teacher, a.pipeline, a.out
+    if a.run is not None:
+        run, row = dm.DemoRun(a.run), a.row or "lcdm-tf"
+        teacher = stages.row_train_config(run, row)["run_dir"]
+        if pipeline is None and (run.dir("pipelines") / row).is_dir(): pipeline = run.dir("pipelines") / row
+        out = out or str(run.out / "distilled" / row)
+    elif a.row: raise ValueError("--row picks a row of --run; with --teacher, pass that row's training run folder")
+    elif out is None: raise ValueError("--out is required with --teacher")
+    summary = distill(teacher, out, a.student_steps, a.shift, a.steps, a.lr, a.batch_size, pipeline=pipeline,
+                      restart=a.restart)
+    print(json.dumps(summary))
+    return 0 if summary["status"] in ("finished", "interrupted") else 1
+
 def _set(pairs:list[str]) -> dict:
     "--set key=value pairs (values parsed as YAML) -> dict."
     out = {}
@@ -112,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a decoder: dcdd train --config FILE [--key value ...]")
     t.add_argument("--config", default=None, help="YAML/JSON TrainConfig; a --key value after it overrides a key")
     t.add_argument("--restart", action="store_true", help="clear the run folder's outputs and start a new run there")
+    ds = sub.add_parser("distill", help="train a few-step student of a trained decoder (progressive distillation)")
+    src = ds.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", help="a run folder made by `dcdd demo` (its --row, first decoder seed, and pipeline)")
+    src.add_argument("--teacher", help="a finished decoder training run folder (`dcdd train`)")
+    ds.add_argument("--row", default=None, choices=[k for k, r in ROWS.items() if r.decoder is not None],
+                    help="a row of --run (default lcdm-tf, the row the comparison recommends)")
+    ds.add_argument("--out", default=None, help="the student's run folder (default RUN/distilled/ROW)")
+    ds.add_argument("--pipeline", default=None, help="the teacher's pipeline folder: the student's is written to OUT/pipeline "
+                    "(default with --run: RUN/pipelines/ROW)")
+    ds.add_argument("--student-steps", type=int, default=2); ds.add_argument("--shift", type=float, default=0.25)
+    ds.add_argument("--steps", type=int, default=1000, help="training steps")
+    ds.add_argument("--lr", type=float, default=2e-4); ds.add_argument("--batch-size", type=int, default=32)
+    ds.add_argument("--restart", action="store_true", help="clear OUT's run and start a new one")
     sub.add_parser("docs", help="build the static docs site: dcdd docs site [--out site/]")
     return ap
 
@@ -150,6 +179,7 @@ def main(argv:list[str]|None=None) -> int:
     try:
         with _terminate_as_interrupt():
             if a.cmd == "train": return cmd_train(a.config, rest, a.restart)
+            if a.cmd == "distill": return cmd_distill(a)
             _run(a)
     except stages.Interrupted as e:
         print(f"dcdd: {e}", file=sys.stderr); return 130

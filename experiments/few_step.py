@@ -4,6 +4,8 @@
                                     [--images 400] [--out DIR]
     python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.5 --rows lcdm-tf   # once, at the end
     python experiments/few_step.py --run runs/full --rows lcdm-tf --student DIR   # a distilled student beside its teacher
+    python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.25 --rows lcdm-tf --decoder-seeds 0 1 2 \
+                                    --student DIR0 DIR1 DIR2   # one student per decoder seed, pooled like the seeds
     python experiments/few_step.py --run runs/full --scored --steps 2 --shifts 0.25 --rows lcdm-tf --decoder-seeds 0 1 2
 
 A trained run's EMA decoders (first decoder seed, the tau chosen on validation) decode validation data with
@@ -17,7 +19,8 @@ interrupted run resumes. `--scored` runs one setting, chosen on validation, and 
 own data (the scored samples against the reference images, the test images reconstructed against their originals)
 into `--out`/scored. `--student DIR` (a training run folder, e.g. `experiments/reflow.py`'s) decodes every setting
 with that decoder's EMA weights as well, beside the teacher's, both paired to the teacher's own reference decoding,
-and each student setting also to the teacher's at the same setting (`vs_teacher*`; one row only).
+and each student setting also to the teacher's at the same setting (`vs_teacher*`; one row only); with
+`--decoder-seeds`, one student per seed (each distilled from that seed's decoder), in the same order.
 """
 import argparse, json, time
 from pathlib import Path
@@ -57,17 +60,19 @@ def main():
     ap.add_argument("--rows", nargs="+", default=["token", "lcdm-lc", "lcdm-tf"])
     ap.add_argument("--images", type=int, default=400, help="validation images reconstructed")
     ap.add_argument("--scored", action="store_true", help="one setting on the scored data (after choosing it)")
-    ap.add_argument("--student", default=None, help="a training run folder whose EMA decoder is decoded beside the row's")
+    ap.add_argument("--student", nargs="+", default=None,
+                    help="training run folders whose EMA decoders are decoded beside the row's, one per decoder seed")
     ap.add_argument("--decoder-seeds", nargs="+", type=int, default=None,
                     help="the row's decoder seeds to pool (default: the first); the intervals are pooled over them")
     a = ap.parse_args()
     if a.student and len(a.rows) != 1: raise SystemExit("--student takes one --rows (the student's teacher)")
-    if a.student and a.decoder_seeds and len(a.decoder_seeds) > 1: raise SystemExit("--student takes one decoder seed")
     if a.scored and len(a.steps) * len(a.shifts) != 1: raise SystemExit("--scored takes one --steps and one --shifts")
     if bad := [r for r in a.rows if r not in trainable_rows()]:
         raise SystemExit(f"--rows must be trainable ROWS keys, got {bad}")
     run = DemoRun(a.run); c = run.cfg
     seeds = a.decoder_seeds or c.decoder_seeds[:1]
+    if a.student and len(a.student) != len(seeds):
+        raise SystemExit(f"--student takes one folder per decoder seed {seeds}, got {len(a.student)}")
     if bad := [s for s in seeds if s not in c.decoder_seeds]:
         raise SystemExit(f"--decoder-seeds must be among the run's {c.decoder_seeds}, got {bad}")
     out = Path(a.out or run.out / "experiments" / "few-step"); out.mkdir(parents=True, exist_ok=True)
@@ -102,9 +107,9 @@ def main():
         pipes = {"": [(row_pipeline(run, row_train_config(run, row, s)["run_dir"], tok, row, taus.get(row, 1.0)),
                        out, "" if s == c.decoder_seeds[0] else f"-seed{s}") for s in seeds]}   # label -> per seed:
         if a.student:                                                     # (pipeline, cache folder, file tag)
-            stu = DCDDecoder.from_pretrained(Path(a.student) / "decoder_ema")
-            pipes["student"] = [(row_pipeline(run, a.student, tok, row, taus.get(row, 1.0), decoder=stu),
-                                 out / ("student-" + Path(a.student).parent.name), "")]
+            pipes["student"] = [(row_pipeline(run, d, tok, row, taus.get(row, 1.0),
+                                              decoder=DCDDecoder.from_pretrained(Path(d) / "decoder_ema")),
+                                 out / ("student-" + Path(d).parent.name), "") for d in a.student]
         todo = [(lab, k) for lab in pipes for k in settings if not (lab and k == REF)]
         for task, batches in tasks.items():
             if ROWS[row].condition != "teacher":
@@ -138,8 +143,8 @@ def main():
                                      diff_hi=None if is_ref else line.diff_hi,
                                      rel=None if is_ref else line["diff"] / line.fd_baseline,
                                      ms_per_image=1000 * sum(secs[k]) / len(secs[k]), n_seeds=len(feats[k]), **vs))
-    res = out / ("student-" + Path(a.student).parent.name if a.student
-                 else "seeds-" + "-".join(map(str, seeds)) if len(seeds) > 1 else ".")
+    multi = "seeds-" + "-".join(map(str, seeds)) if len(seeds) > 1 else ""
+    res = out / ("student-" + Path(a.student[0]).parent.name + (multi and "-" + multi) if a.student else multi or ".")
     t = pd.DataFrame(rows); res.mkdir(parents=True, exist_ok=True); t.to_csv(res / "few_step.csv", index=False)
     (res / "settings.json").write_text(json.dumps(vars(a), indent=1))
     show = t[t.space == "classifier"].round(4)
