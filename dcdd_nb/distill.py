@@ -85,16 +85,19 @@ def distill(teacher_run:str|Path, # a finished decoder training run: its config.
     for f in ("config.yaml", "decoder_ema"):
         if not (teacher_run / f).exists():
             raise ValueError(f"teacher_run {teacher_run} has no {f}: pass a finished decoder training run folder")
-    check_positive(student_steps=student_steps, steps=steps, batch_size=batch_size)
-    check_temperature(shift, "shift"); check_temperature(lr, "lr"); check_temperature(ema_decay, "ema_decay")
+    check_positive(student_steps=student_steps); check_temperature(shift, "shift")
     teacher_pipe = _pipeline(pipeline) if pipeline is not None else None
     cfg = config_from_dict({**asdict(load_config(teacher_run / "config.yaml")), "run_dir": str(out), "steps": steps,
                             "lr": lr, "batch_size": batch_size, "warmup_steps": max(1, steps // 20),
                             "ema_decay": ema_decay, "checkpoint_every": max(1, steps // 3), "keep_checkpoints": 2})
+    info, f = dict(teacher=str(teacher_run), student_steps=student_steps, shift=shift), out / "distill.json"
+    if f.is_file() and not restart and (old := json.loads(f.read_text())) != info:   # not in the TrainConfig check
+        raise ValueError(f"run folder {out} holds a student distilled with {old}, not {info}: pass restart=True "
+                         "(`dcdd distill --restart`) to start a new run there, or use another folder")
     teacher = DCDDecoder.from_pretrained(teacher_run / "decoder_ema")
-    summary = ProgressiveDistiller(cfg, teacher, student_steps, shift, restart).fit()
-    (out / "distill.json").write_text(json.dumps(dict(teacher=str(teacher_run), student_steps=student_steps,
-                                                      shift=shift), indent=1))
+    trainer = ProgressiveDistiller(cfg, teacher, student_steps, shift, restart)   # claims the folder (or fails)
+    f.write_text(json.dumps(info, indent=1))
+    summary = trainer.fit()
     if teacher_pipe is not None and summary["status"] == "finished":
         student_pipeline(teacher_pipe, out).save_pretrained(out / "pipeline")
     return summary
