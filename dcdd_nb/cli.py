@@ -137,7 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     ds.add_argument("--out", default=None, help="the student's run folder (default RUN/distilled/ROW)")
     ds.add_argument("--pipeline", default=None, help="the teacher's pipeline folder: the student's is written to OUT/pipeline "
                     "(default with --run: RUN/pipelines/ROW)")
-    ds.add_argument("--student-steps", type=int, default=2); ds.add_argument("--shift", type=float, default=0.25)
+    ds.add_argument("--student-steps", type=int, default=2, help="the student's Euler steps (its teacher takes twice as many)")
+    ds.add_argument("--shift", type=float, default=0.25, help="the time shift of both grids (0.25: the 2-step shift chosen "
+                    "on validation for the full run's row 5; benchmarks/RESULTS.md)")
     ds.add_argument("--steps", type=int, default=1000, help="training steps")
     ds.add_argument("--lr", type=float, default=2e-4); ds.add_argument("--batch-size", type=int, default=32)
     ds.add_argument("--restart", action="store_true", help="clear OUT's run and start a new one")
